@@ -1,0 +1,2 @@
+//! Configuration the Alfresco way: `.properties` layers, placeholders, mount points, a typed
+//! and validated [`ImapConfig`].

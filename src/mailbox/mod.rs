@@ -1,0 +1,1 @@
+//! Repository content as mailboxes: hierarchy, view modes, and the operations behind IMAP.

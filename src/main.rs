@@ -1,0 +1,5 @@
+//! The `alfresco-imap` command line.
+
+fn main() {
+    println!("alfresco-imap");
+}

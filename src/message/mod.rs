@@ -1,0 +1,2 @@
+//! Messages: RFC 822 parsing, summaries (ENVELOPE, BODYSTRUCTURE, part offsets), sections,
+//! and generated (virtual) messages.

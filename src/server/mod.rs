@@ -1,0 +1,1 @@
+//! The network layer: listeners, TLS, limits, timeouts and graceful shutdown.

@@ -1,0 +1,1 @@
+//! The sidecar's own state store: UIDs, MODSEQs, flags, summaries and subscriptions.

@@ -1,0 +1,1 @@
+//! A FreeMarker-subset renderer for the virtual-view message bodies.
