@@ -1,1 +1,6 @@
 //! Repository content as mailboxes: hierarchy, view modes, and the operations behind IMAP.
+
+pub mod backend;
+
+pub use backend::*;
+pub mod memory;

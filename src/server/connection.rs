@@ -1,0 +1,396 @@
+//! One client connection: bytes in through the framer and the decoder to the session,
+//! responses out, literals spooled, STARTTLS, IDLE wake-ups, timeouts and shutdown.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use bytes::BytesMut;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufWriter};
+use tokio::sync::broadcast::error::RecvError;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use super::spool::{AppendBudget, Spool, Spooled};
+use super::tls::TlsSource;
+use super::transport::Transport;
+use crate::imap::decode::{self, LiteralDecision, LiteralLimits};
+use crate::imap::framing::{Frame, Framer, FramingLimits, Mode, Overflow};
+use crate::imap::output::{Output, Responder, SendError, write_output};
+use crate::imap::session::{Input, Problem};
+use crate::imap::{ConnectionInfo, ServerContext, Session, Step};
+
+/// Per-connection settings (from `imap.sidecar.*` properties).
+#[derive(Debug, Clone)]
+pub struct ConnectionSettings {
+    /// Line, command and literal-count limits.
+    pub framing: FramingLimits,
+    /// Literal sizes by command.
+    pub literals: LiteralLimits,
+    /// Auto-logout of an authenticated connection that sends nothing (RFC 3501 §5.4: at least
+    /// 30 minutes); IDLE re-arms it.
+    pub idle_timeout: Duration,
+    /// How long a connection may stay unauthenticated.
+    pub login_timeout: Duration,
+    /// How often an idling session asks the repository about its mailbox.
+    pub idle_poll: Duration,
+    /// Where large APPENDs are spooled.
+    pub spool_dir: PathBuf,
+}
+
+impl Default for ConnectionSettings {
+    fn default() -> Self {
+        Self {
+            framing: FramingLimits::default(),
+            literals: LiteralLimits {
+                append_limit: 50 * 1024 * 1024,
+                spool_threshold: 1024 * 1024,
+                max_other: 64 * 1024,
+            },
+            idle_timeout: Duration::from_secs(30 * 60),
+            login_timeout: Duration::from_secs(60),
+            idle_poll: Duration::from_secs(30),
+            spool_dir: std::env::temp_dir().join("alfresco-imap-spool"),
+        }
+    }
+}
+
+/// What a connection shares with the rest of the server.
+#[derive(Clone)]
+pub struct ConnectionShared {
+    /// The sessions' shared context.
+    pub context: Arc<ServerContext>,
+    /// Connection settings.
+    pub settings: Arc<ConnectionSettings>,
+    /// The APPEND spool budget.
+    pub budget: Arc<AppendBudget>,
+    /// TLS for STARTTLS, when configured.
+    pub tls: Option<TlsSource>,
+    /// Cancelled when the server shuts down.
+    pub shutdown: CancellationToken,
+}
+
+/// Why a connection ended, for the log.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Ending {
+    /// The client logged out or the session said BYE.
+    Closed,
+    /// The client went away.
+    Disconnected,
+    /// Nothing arrived for too long.
+    TimedOut,
+    /// The server is shutting down.
+    Shutdown,
+    /// An I/O or TLS error.
+    Failed(String),
+}
+
+/// Writes a session's output to the connection.
+struct Writer<'a, S> {
+    transport: &'a mut Transport<S>,
+}
+
+#[async_trait]
+impl<S: AsyncRead + AsyncWrite + Unpin + Send> Responder for Writer<'_, S> {
+    async fn send(&mut self, output: Output) -> Result<(), SendError> {
+        let mut writer = BufWriter::with_capacity(16 * 1024, &mut *self.transport);
+        write_output(&mut writer, output).await
+    }
+}
+
+/// Serves one connection until it ends.
+pub async fn serve<S>(stream: S, peer: SocketAddr, tls: bool, shared: ConnectionShared) -> Ending
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let mut transport = if tls {
+        let Some(source) = &shared.tls else {
+            return Ending::Failed("no TLS configuration".into());
+        };
+        match source.acceptor().accept(stream).await {
+            Ok(stream) => Transport::Tls(Box::new(stream)),
+            Err(error) => return Ending::Failed(format!("TLS handshake: {error}")),
+        }
+    } else {
+        Transport::Plain(stream)
+    };
+    let info = ConnectionInfo {
+        peer: peer.ip(),
+        tls,
+    };
+    let mut connection = Connection {
+        session: Session::new(shared.context.clone(), info),
+        framer: Framer::new(shared.settings.framing),
+        spool: None,
+        spooled: None,
+        step: Step::Continue,
+        shared,
+    };
+    let ending = connection.run(&mut transport).await;
+    let _ = transport.shutdown().await;
+    ending
+}
+
+struct Connection {
+    session: Session,
+    framer: Framer,
+    spool: Option<Spool>,
+    spooled: Option<Spooled>,
+    step: Step,
+    shared: ConnectionShared,
+}
+
+impl Connection {
+    async fn run<S>(&mut self, transport: &mut Transport<S>) -> Ending
+    where
+        S: AsyncRead + AsyncWrite + Unpin + Send,
+    {
+        let greeting = self.session.greeting();
+        if let Err(error) = (Writer { transport }).send(greeting).await {
+            return Ending::Failed(error.to_string());
+        }
+        let mut changes = self.shared.context.hub.subscribe();
+        let mut buffer = BytesMut::with_capacity(16 * 1024);
+        let mut deadline = Instant::now() + self.timeout();
+        let mut next_poll = Instant::now() + self.shared.settings.idle_poll;
+        loop {
+            let frame = self.framer.next_frame();
+            let result = match frame {
+                Frame::NeedMore => {
+                    let idling = self.step == Step::Idle;
+                    tokio::select! {
+                        read = transport.read_buf(&mut buffer) => match read {
+                            Ok(0) => return Ending::Disconnected,
+                            Ok(_) => {
+                                self.framer.push(&buffer);
+                                buffer.clear();
+                                if self.spool.is_some() {
+                                    deadline = Instant::now() + self.timeout();
+                                }
+                                continue;
+                            }
+                            Err(error) => return Ending::Failed(error.to_string()),
+                        },
+                        () = tokio::time::sleep_until(deadline) => {
+                            let _ = self.bye(transport, "Autologout; idle for too long").await;
+                            return Ending::TimedOut;
+                        }
+                        () = self.shared.shutdown.cancelled(), if !self.framer.in_command() => {
+                            let _ = self.bye(transport, "Server shutting down").await;
+                            return Ending::Shutdown;
+                        }
+                        change = changes.recv(), if idling => {
+                            let relevant = match change {
+                                Ok(key) => self.session.selected_key() == Some(&key),
+                                Err(RecvError::Lagged(_)) => true,
+                                Err(RecvError::Closed) => false,
+                            };
+                            if !relevant {
+                                continue;
+                            }
+                            self.handle(transport, Input::Wake).await
+                        }
+                        () = tokio::time::sleep_until(next_poll), if idling => {
+                            next_poll = Instant::now() + self.shared.settings.idle_poll;
+                            self.handle(transport, Input::Wake).await
+                        }
+                    }
+                }
+                Frame::Literal(announcement) => self.literal(transport, announcement).await,
+                Frame::LiteralChunk(bytes) => {
+                    if let Some(spool) = self.spool.as_mut() {
+                        spool.write(&bytes).await;
+                    }
+                    continue;
+                }
+                Frame::LiteralEnd => {
+                    if let Some(spool) = self.spool.take() {
+                        self.spooled = spool.finish().await;
+                    }
+                    continue;
+                }
+                Frame::Message(message) => {
+                    deadline = Instant::now() + self.timeout();
+                    let input = match self.step {
+                        Step::ReadLine | Step::Idle => Input::Line(message),
+                        _ => {
+                            let literal = self.spooled.as_ref().map(Spooled::body);
+                            decode::command(&message, literal)
+                        }
+                    };
+                    let result = self.handle(transport, input).await;
+                    self.spooled = None;
+                    if self.step == Step::Idle {
+                        deadline = Instant::now() + self.timeout();
+                        next_poll = Instant::now() + self.shared.settings.idle_poll;
+                        while changes.try_recv().is_ok() {}
+                    }
+                    result
+                }
+                Frame::Discarded { tag, reason } => {
+                    let tag = tag.and_then(|t| decode::tag_of(&t));
+                    let problem = match reason {
+                        Overflow::BadLiteralLength => Problem::Syntax,
+                        _ => Problem::Limit,
+                    };
+                    self.handle(transport, Input::Invalid { tag, problem })
+                        .await
+                }
+            };
+            match result {
+                Ok(()) => {}
+                Err(ending) => return ending,
+            }
+            match self.step {
+                Step::Close => return Ending::Closed,
+                Step::StartTls => {
+                    if let Err(ending) = self.start_tls(transport).await {
+                        return ending;
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn timeout(&self) -> Duration {
+        if self.session.user().is_some() {
+            self.shared.settings.idle_timeout
+        } else {
+            self.shared.settings.login_timeout
+        }
+    }
+
+    async fn handle<S>(&mut self, transport: &mut Transport<S>, input: Input) -> Result<(), Ending>
+    where
+        S: AsyncRead + AsyncWrite + Unpin + Send,
+    {
+        let mut writer = Writer { transport };
+        match self.session.handle(input, &mut writer).await {
+            Ok(step) => {
+                self.step = step;
+                self.framer.set_mode(match step {
+                    Step::ReadLine | Step::Idle => Mode::Line,
+                    _ => Mode::Command,
+                });
+                Ok(())
+            }
+            Err(SendError::Io(error)) => Err(Ending::Failed(error.to_string())),
+            Err(SendError::Body(error)) => {
+                // The literal was announced and cannot be completed: the only honest way out
+                // is to drop the connection.
+                tracing::warn!(%error, "message body failed while streaming");
+                Err(Ending::Failed(error.to_string()))
+            }
+        }
+    }
+
+    async fn literal<S>(
+        &mut self,
+        transport: &mut Transport<S>,
+        announcement: crate::imap::framing::Announcement,
+    ) -> Result<(), Ending>
+    where
+        S: AsyncRead + AsyncWrite + Unpin + Send,
+    {
+        let decision = decode::literal_decision(
+            self.framer.message_so_far(),
+            announcement,
+            &self.shared.settings.literals,
+        );
+        let continuation = b"+ Ready for literal data\r\n";
+        match decision {
+            LiteralDecision::Inline => {
+                self.framer.accept();
+                if announcement.synchronizing {
+                    self.write_raw(transport, continuation).await?;
+                }
+            }
+            LiteralDecision::Spool => {
+                let reservation = self.shared.budget.reserve(announcement.length);
+                let spool = reservation.and_then(|r| {
+                    Spool::create(&self.shared.settings.spool_dir, announcement.length, r)
+                        .map_err(
+                            |error| tracing::error!(%error, "cannot create an APPEND spool file"),
+                        )
+                        .ok()
+                });
+                match spool {
+                    Some(spool) => {
+                        self.spool = Some(spool);
+                        self.framer.stream();
+                        if announcement.synchronizing {
+                            self.write_raw(transport, continuation).await?;
+                        }
+                    }
+                    None => {
+                        let tag = crate::imap::framing::first_token(self.framer.message_so_far())
+                            .map(|t| String::from_utf8_lossy(&t).into_owned())
+                            .unwrap_or_else(|| "*".into());
+                        let line = format!(
+                            "{tag} NO [LIMIT] Too many large messages arriving, try again later\r\n"
+                        );
+                        self.write_raw(transport, line.as_bytes()).await?;
+                        self.framer.refuse();
+                    }
+                }
+            }
+            LiteralDecision::Refuse(line) => {
+                self.write_raw(transport, &line).await?;
+                self.framer.refuse();
+            }
+        }
+        Ok(())
+    }
+
+    async fn write_raw<S>(&self, transport: &mut Transport<S>, bytes: &[u8]) -> Result<(), Ending>
+    where
+        S: AsyncRead + AsyncWrite + Unpin + Send,
+    {
+        let write = async {
+            transport.write_all(bytes).await?;
+            transport.flush().await
+        };
+        write.await.map_err(|e| Ending::Failed(e.to_string()))
+    }
+
+    async fn bye<S>(&self, transport: &mut Transport<S>, text: &str) -> Result<(), Ending>
+    where
+        S: AsyncRead + AsyncWrite + Unpin + Send,
+    {
+        self.write_raw(transport, format!("* BYE {text}\r\n").as_bytes())
+            .await
+    }
+
+    async fn start_tls<S>(&mut self, transport: &mut Transport<S>) -> Result<(), Ending>
+    where
+        S: AsyncRead + AsyncWrite + Unpin + Send,
+    {
+        // Anything the client sent after STARTTLS in clear text is dropped (RFC 3501 §6.2.1).
+        self.framer.clear_input();
+        let Some(source) = &self.shared.tls else {
+            return Err(Ending::Failed(
+                "STARTTLS without a TLS configuration".into(),
+            ));
+        };
+        let plain = match std::mem::replace(transport, Transport::Upgrading) {
+            Transport::Plain(stream) => stream,
+            other => {
+                *transport = other;
+                return Err(Ending::Failed("STARTTLS on an encrypted connection".into()));
+            }
+        };
+        match source.acceptor().accept(plain).await {
+            Ok(stream) => {
+                *transport = Transport::Tls(Box::new(stream));
+                self.session.tls_started();
+                self.step = Step::Continue;
+                self.framer.set_mode(Mode::Command);
+                Ok(())
+            }
+            Err(error) => Err(Ending::Failed(format!("TLS handshake: {error}"))),
+        }
+    }
+}
