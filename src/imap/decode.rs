@@ -6,6 +6,7 @@ use imap_codec::decode::Decoder;
 use imap_types::IntoStatic;
 use imap_types::core::Tag;
 
+use super::fallback;
 use super::framing::{Announcement, first_token};
 use super::session::{Input, Problem};
 use crate::mailbox::MessageBody;
@@ -17,9 +18,12 @@ pub fn command(message: &[u8], literal: Option<MessageBody>) -> Input {
             command: command.into_static(),
             literal,
         },
-        _ => Input::Invalid {
-            tag: tag_of(message),
-            problem: Problem::Syntax,
+        _ => match fallback::parse(message) {
+            Ok(extended) => Input::Extended(extended),
+            Err(_) => Input::Invalid {
+                tag: tag_of(message),
+                problem: Problem::Syntax,
+            },
         },
     }
 }

@@ -7,6 +7,7 @@
 pub mod commands;
 pub mod context;
 pub mod decode;
+pub mod fallback;
 pub mod flags;
 pub mod framing;
 pub mod names;

@@ -295,6 +295,8 @@ impl Selected {
                 self.flag_changes.remove(&message.uid);
             }
             self.messages.retain(|m| !m.expunged);
+            // Expunged messages leave the RECENT count implicitly (RFC 3501 §7.3.2).
+            self.announced_recent = self.recent.len();
         }
         if !self.new.is_empty() {
             let new = std::mem::take(&mut self.new);

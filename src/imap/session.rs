@@ -42,6 +42,8 @@ pub enum Input {
         /// What was wrong.
         problem: Problem,
     },
+    /// A command only the fallback parser understands (LIST-EXTENDED forms).
+    Extended(super::fallback::Extended),
     /// The line the session asked for with [`Step::ReadLine`] or [`Step::Idle`].
     Line(Vec<u8>),
     /// While idling: the selected mailbox may have changed, or it is time to look.
@@ -265,6 +267,7 @@ impl Session {
     ) -> Result<Step, SendError> {
         match input {
             Input::Command { command, literal } => self.command(command, literal, out).await,
+            Input::Extended(extended) => self.extended(extended, out).await,
             Input::Invalid { tag, problem } => {
                 let (code, text) = match problem {
                     Problem::Syntax => (None, "Invalid command syntax"),
@@ -321,6 +324,45 @@ impl Session {
         if !matches!(result, Err(Failure::Bye(_))) {
             self.after_command(out, allows_expunge, uid_command).await?;
         }
+        self.finish(tag, result, out).await
+    }
+
+    async fn extended(
+        &mut self,
+        extended: super::fallback::Extended,
+        out: &mut dyn Responder,
+    ) -> Result<Step, SendError> {
+        let super::fallback::Extended::List {
+            tag,
+            reference,
+            patterns,
+            special_use_only,
+            subscribed_only,
+            return_subscribed,
+        } = extended;
+        let options = super::commands::list::ListOptions {
+            special_use_only,
+            subscribed_only,
+            return_subscribed,
+        };
+        let mut result = Ok(Completion::ok("LIST completed"));
+        if self.account.is_none() {
+            result = Err(Failure::bad("Log in first"));
+        } else {
+            for pattern in &patterns {
+                if let Err(failure) = self
+                    .list_with(&reference, pattern, false, options, out)
+                    .await
+                {
+                    result = Err(failure);
+                    break;
+                }
+            }
+        }
+        if let Err(Failure::Closed) = result {
+            return Err(SendError::Io(std::io::ErrorKind::BrokenPipe.into()));
+        }
+        self.after_command(out, true, false).await?;
         self.finish(tag, result, out).await
     }
 

@@ -19,6 +19,7 @@
 //! listing into a user's view ([`reconcile`]) is shared by every implementation. Nothing here
 //! knows IMAP syntax or HTTP.
 
+pub mod memory;
 pub mod reconcile;
 pub mod sqlite;
 

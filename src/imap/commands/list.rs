@@ -25,6 +25,8 @@ pub struct ListOptions {
     pub special_use_only: bool,
     /// `(SUBSCRIBED)` selection.
     pub subscribed_only: bool,
+    /// `RETURN (SUBSCRIBED)`: mark subscribed mailboxes `\Subscribed`.
+    pub return_subscribed: bool,
 }
 
 /// One line of a LIST/LSUB answer.
@@ -74,18 +76,40 @@ impl Session {
         }
         let pattern = Pattern::new(reference, pattern);
         let mailboxes = account.mailboxes.as_ref();
-        let lines = if lsub || options.subscribed_only {
+        let mut lines = if lsub || options.subscribed_only {
             self.subscribed(mailboxes, &pattern).await?
         } else {
+            let choices = if options.return_subscribed {
+                self.ctx.store.subscriptions(mailboxes.user()).await?
+            } else {
+                Vec::new()
+            };
             walk(mailboxes, &pattern)
                 .await?
                 .into_iter()
-                .map(|info| Listed {
-                    attributes: attributes(&info),
-                    name: info.name,
+                .map(|info| {
+                    let mut attributes = attributes(&info);
+                    if options.return_subscribed {
+                        let choice = choices
+                            .iter()
+                            .find(|c| c.name == info.name)
+                            .map(|c| c.subscribed);
+                        if choice.unwrap_or(info.subscribed_by_default) {
+                            attributes.push(extension("Subscribed"));
+                        }
+                    }
+                    Listed {
+                        attributes,
+                        name: info.name,
+                    }
                 })
                 .collect()
         };
+        if options.subscribed_only && !lsub {
+            for listed in &mut lines {
+                listed.attributes.push(extension("Subscribed"));
+            }
+        }
         for listed in &lines {
             if options.special_use_only && !listed.attributes.iter().any(is_special_use) {
                 continue;

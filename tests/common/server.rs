@@ -1,0 +1,138 @@
+//! An IMAP server on 127.0.0.1:0 with the in-memory repository and an in-memory state store.
+
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use alfresco_imap::clock::{ManualClock, SharedClock};
+use alfresco_imap::imap::context::{AuthThrottle, ThrottleSettings};
+use alfresco_imap::imap::{ChangeHub, ServerContext, SessionSettings};
+use alfresco_imap::mailbox::memory::{ALL_RIGHTS, MemoryRepository, READ_ONLY};
+use alfresco_imap::server::{
+    AppendBudget, ConnectionSettings, ConnectionShared, RunningServer, Security, TlsSource,
+};
+use alfresco_imap::state::StateStore;
+use alfresco_imap::state::memory::MemoryStore;
+use tokio_util::sync::CancellationToken;
+
+/// A running test server.
+pub struct TestServer {
+    /// The plain IMAP address.
+    pub address: SocketAddr,
+    /// The IMAPS address, when TLS is on.
+    pub tls_address: Option<SocketAddr>,
+    /// The repository behind it.
+    pub repository: Arc<MemoryRepository>,
+    /// The state store.
+    pub store: Arc<dyn StateStore>,
+    /// The clock (moves only when told).
+    pub clock: Arc<ManualClock>,
+    /// Change notifications.
+    pub hub: ChangeHub,
+    /// The append budget.
+    pub budget: Arc<AppendBudget>,
+    server: Option<RunningServer>,
+}
+
+/// What a test may change.
+pub struct Options {
+    pub session: SessionSettings,
+    pub connection: ConnectionSettings,
+    pub tls: Option<TlsSource>,
+    pub max_connections: usize,
+    pub append_budget: u64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        let session = SessionSettings {
+            throttle: ThrottleSettings {
+                failure_delay: Duration::from_millis(1),
+                max_delay: Duration::from_millis(2),
+                ..ThrottleSettings::default()
+            },
+            ..SessionSettings::default()
+        };
+        let connection = ConnectionSettings {
+            spool_dir: std::env::temp_dir().join("alfresco-imap-test-spool"),
+            ..ConnectionSettings::default()
+        };
+        Self {
+            session,
+            connection,
+            tls: None,
+            max_connections: 100,
+            append_budget: 64 * 1024 * 1024,
+        }
+    }
+}
+
+impl TestServer {
+    /// A server with users alice/alice and bob/bob, and a shared folder `Shared/Projects`
+    /// where alice may do everything and bob may only read.
+    pub async fn start() -> Self {
+        Self::with(Options::default()).await
+    }
+
+    /// A server with options.
+    pub async fn with(options: Options) -> Self {
+        let clock = ManualClock::new(alfresco_imap::mailbox::memory::test_date());
+        let shared_clock: SharedClock = clock.clone();
+        let repository = MemoryRepository::new(shared_clock.clone());
+        repository.add_user("alice", "alice");
+        repository.add_user("bob", "bob");
+        repository.add_shared_folder(
+            "Shared/Projects",
+            &[("alice", ALL_RIGHTS), ("bob", READ_ONLY)],
+        );
+        let store: Arc<dyn StateStore> = Arc::new(MemoryStore::new(shared_clock.clone()));
+        let hub = ChangeHub::default();
+        let context = Arc::new(ServerContext {
+            throttle: AuthThrottle::new(options.session.throttle, shared_clock.clone()),
+            settings: options.session,
+            authenticator: repository.authenticator(),
+            store: store.clone(),
+            clock: shared_clock,
+            hub: hub.clone(),
+        });
+        let budget = AppendBudget::new(options.append_budget);
+        let shared = ConnectionShared {
+            context,
+            settings: Arc::new(options.connection),
+            budget: budget.clone(),
+            tls: options.tls.clone(),
+            shutdown: CancellationToken::new(),
+        };
+        let mut listeners = vec![(Security::Plain, "127.0.0.1:0".parse().unwrap())];
+        if options.tls.is_some() {
+            listeners.push((Security::Implicit, "127.0.0.1:0".parse().unwrap()));
+        }
+        let server = RunningServer::start(listeners, shared, options.max_connections)
+            .await
+            .expect("listen");
+        Self {
+            address: server.address(Security::Plain).unwrap(),
+            tls_address: server.address(Security::Implicit),
+            repository,
+            store,
+            clock,
+            hub,
+            budget,
+            server: Some(server),
+        }
+    }
+
+    /// The running server's gauges.
+    pub fn gauges(&self) -> Arc<alfresco_imap::server::Gauges> {
+        self.server.as_ref().unwrap().gauges()
+    }
+
+    /// Shuts the server down.
+    pub async fn shutdown(mut self, grace: Duration) {
+        if let Some(server) = self.server.take() {
+            server.shutdown(grace).await;
+        }
+    }
+}
