@@ -1,2 +1,24 @@
 //! Messages: RFC 822 parsing, summaries (ENVELOPE, BODYSTRUCTURE, part offsets), sections,
 //! and generated (virtual) messages.
+//!
+//! - [`summarize`] turns message bytes into a [`MessageSummary`] (stored per message), from
+//!   which the IMAP layer answers RFC822.SIZE, ENVELOPE, BODY, BODYSTRUCTURE and BINARY.SIZE;
+//! - [`section`] finds the bytes of `BODY[...]` and `BINARY[...]`;
+//! - [`metadata`] computes the repository properties of an APPENDed e-mail;
+//! - [`virtual_message`] writes the byte-stable message shown for a document.
+
+mod envelope;
+mod header;
+mod mime_fields;
+mod parser;
+mod rfc822;
+pub mod section;
+mod structure;
+mod summary;
+pub mod transfer;
+
+pub use envelope::parse_address_list;
+pub use summary::{
+    AddressFields, EnvelopeFields, MessageSummary, MimeFields, PartKind, PartSummary,
+    SUMMARY_VERSION, SummaryError, Text, summarize,
+};
