@@ -7,7 +7,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use alfresco_imap::clock::{ManualClock, SharedClock};
-use alfresco_imap::imap::context::{AuthThrottle, ThrottleSettings};
+use alfresco_imap::imap::context::ThrottleSettings;
 use alfresco_imap::imap::{ChangeHub, ServerContext, SessionSettings};
 use alfresco_imap::mailbox::memory::{ALL_RIGHTS, MemoryRepository, READ_ONLY, test_date};
 use alfresco_imap::server::connection::serve;
@@ -45,14 +45,13 @@ fuzz_target!(|data: &[u8]| {
             },
             ..SessionSettings::default()
         };
-        let context = Arc::new(ServerContext {
-            throttle: AuthThrottle::new(settings.throttle, shared_clock.clone()),
+        let context = Arc::new(ServerContext::new(
             settings,
-            authenticator: repository.authenticator(),
-            store: Arc::new(MemoryStore::new(shared_clock.clone())),
-            clock: shared_clock,
-            hub: ChangeHub::default(),
-        });
+            repository.authenticator(),
+            Arc::new(MemoryStore::new(shared_clock.clone())),
+            shared_clock,
+            ChangeHub::default(),
+        ));
         let mut connection = ConnectionSettings::default();
         connection.literals.spool_threshold = 1024;
         connection.framing.max_line = 4096;

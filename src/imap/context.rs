@@ -29,6 +29,8 @@ pub struct SessionSettings {
     pub resync_interval: Duration,
     /// Login throttling.
     pub throttle: ThrottleSettings,
+    /// Bytes of message summaries kept in memory.
+    pub message_cache_bytes: u64,
 }
 
 impl Default for SessionSettings {
@@ -40,6 +42,7 @@ impl Default for SessionSettings {
             oauth: false,
             resync_interval: Duration::from_secs(300),
             throttle: ThrottleSettings::default(),
+            message_cache_bytes: 64 * 1024 * 1024,
         }
     }
 }
@@ -58,6 +61,36 @@ pub struct ServerContext {
     pub hub: ChangeHub,
     /// Slows down and locks out password guessing.
     pub throttle: AuthThrottle,
+    /// Message summaries and header blocks, in front of the state store.
+    pub messages: moka::future::Cache<String, Arc<super::messages::MessageInfo>>,
+}
+
+impl ServerContext {
+    /// A context; the throttle and the caches are built from the settings.
+    pub fn new(
+        settings: SessionSettings,
+        authenticator: Arc<dyn Authenticator>,
+        store: Arc<dyn StateStore>,
+        clock: SharedClock,
+        hub: ChangeHub,
+    ) -> Self {
+        let messages = moka::future::Cache::builder()
+            .max_capacity(settings.message_cache_bytes)
+            .weigher(|key: &String, info: &Arc<super::messages::MessageInfo>| {
+                let bytes = key.len() + info.header.len() + 64 * info.summary.parts.len() + 256;
+                u32::try_from(bytes).unwrap_or(u32::MAX)
+            })
+            .build();
+        Self {
+            throttle: AuthThrottle::new(settings.throttle, clock.clone()),
+            settings,
+            authenticator,
+            store,
+            clock,
+            hub,
+            messages,
+        }
+    }
 }
 
 impl std::fmt::Debug for ServerContext {

@@ -10,6 +10,7 @@ pub mod decode;
 pub mod fallback;
 pub mod flags;
 pub mod framing;
+pub mod messages;
 pub mod names;
 pub mod output;
 pub mod selected;

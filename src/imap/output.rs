@@ -49,6 +49,8 @@ pub enum FetchItem {
         label: Vec<u8>,
         /// The bytes, in memory or streamed.
         body: Body,
+        /// BINARY data (RFC 3516): sent as a literal8 (`~{n}`) when it holds NUL bytes.
+        binary: bool,
     },
 }
 
@@ -159,9 +161,11 @@ async fn write_fetch<W: AsyncWrite + Unpin + Send>(
         }
         match item {
             FetchItem::Data(data) => head.extend_from_slice(&encode_fetch_item(&data)),
-            FetchItem::Literal { label, body } => {
+            FetchItem::Literal { label, body, binary } => {
                 head.extend_from_slice(&label);
-                head.extend_from_slice(format!(" {{{}}}\r\n", body.len()).as_bytes());
+                let literal8 = binary && matches!(&body, Body::Bytes(bytes) if bytes.contains(&0));
+                let marker = if literal8 { " ~" } else { " " };
+                head.extend_from_slice(format!("{marker}{{{}}}\r\n", body.len()).as_bytes());
                 writer.write_all(&head).await?;
                 head.clear();
                 write_body(writer, body).await?;
@@ -237,6 +241,7 @@ mod tests {
                 FetchItem::Literal {
                     label: b"BODY[]".to_vec(),
                     body: Body::Stream(content),
+                    binary: false,
                 },
                 FetchItem::data(MessageDataItem::Rfc822Size(18)),
             ],
@@ -260,6 +265,7 @@ mod tests {
                     length: 5,
                     stream: Box::pin(stream),
                 }),
+                binary: false,
             }],
         };
         let mut out = BufferResponder::default();

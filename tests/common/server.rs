@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use alfresco_imap::clock::{ManualClock, SharedClock};
-use alfresco_imap::imap::context::{AuthThrottle, ThrottleSettings};
+use alfresco_imap::imap::context::ThrottleSettings;
 use alfresco_imap::imap::{ChangeHub, ServerContext, SessionSettings};
 use alfresco_imap::mailbox::memory::{ALL_RIGHTS, MemoryRepository, READ_ONLY};
 use alfresco_imap::server::{
@@ -89,14 +89,13 @@ impl TestServer {
         );
         let store: Arc<dyn StateStore> = Arc::new(MemoryStore::new(shared_clock.clone()));
         let hub = ChangeHub::default();
-        let context = Arc::new(ServerContext {
-            throttle: AuthThrottle::new(options.session.throttle, shared_clock.clone()),
-            settings: options.session,
-            authenticator: repository.authenticator(),
-            store: store.clone(),
-            clock: shared_clock,
-            hub: hub.clone(),
-        });
+        let context = Arc::new(ServerContext::new(
+            options.session,
+            repository.authenticator(),
+            store.clone(),
+            shared_clock,
+            hub.clone(),
+        ));
         let budget = AppendBudget::new(options.append_budget);
         let shared = ConnectionShared {
             context,
