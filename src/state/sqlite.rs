@@ -76,24 +76,28 @@ impl SqliteStore {
         let conn = Connection::open(path).map_err(|e| {
             StateError::Backend(format!("cannot open state file {}: {e}", path.display()))
         })?;
-        Self::prepare(conn, clock, Some(path.to_path_buf()))
+        Self::configure(conn, clock, Some(path.to_path_buf()))
     }
 
     /// Opens a new, empty store that lives in memory and dies with this handle and its clones.
     pub fn open_in_memory(clock: SharedClock) -> Result<Self, StateError> {
-        Self::prepare(Connection::open_in_memory()?, clock, None)
+        Self::configure(Connection::open_in_memory()?, clock, None)
     }
 
-    fn prepare(
+    fn configure(
         mut conn: Connection,
         clock: SharedClock,
         location: Option<PathBuf>,
     ) -> Result<Self, StateError> {
         conn.busy_timeout(BUSY_TIMEOUT)?;
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
-        // Returns the mode actually in force: `memory` for an in-memory database.
-        let _mode: String =
+        // Returns the mode in force: `memory` for an in-memory database, and the old mode
+        // where the file system cannot do WAL (shared memory on a network file system).
+        let mode: String =
             conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
+        if location.is_some() && !mode.eq_ignore_ascii_case("wal") {
+            tracing::warn!(%mode, "state file is not in WAL mode: readers will wait for writers");
+        }
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         migrate(&mut conn)?;
