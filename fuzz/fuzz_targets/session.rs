@@ -12,7 +12,7 @@ use alfresco_imap::imap::{ChangeHub, ServerContext, SessionSettings};
 use alfresco_imap::mailbox::memory::{ALL_RIGHTS, MemoryRepository, READ_ONLY, test_date};
 use alfresco_imap::server::connection::serve;
 use alfresco_imap::server::{AppendBudget, ConnectionSettings, ConnectionShared};
-use alfresco_imap::state::memory::MemoryStore;
+use alfresco_imap::state::sqlite::SqliteStore;
 use libfuzzer_sys::fuzz_target;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_util::sync::CancellationToken;
@@ -48,7 +48,7 @@ fuzz_target!(|data: &[u8]| {
         let context = Arc::new(ServerContext::new(
             settings,
             repository.authenticator(),
-            Arc::new(MemoryStore::new(shared_clock.clone())),
+            Arc::new(SqliteStore::open_in_memory(shared_clock.clone()).expect("state store")),
             shared_clock,
             ChangeHub::default(),
         ));

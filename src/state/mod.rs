@@ -7,8 +7,8 @@
 //!   and under a MIXED mount point is two mailboxes. It holds UIDVALIDITY, UIDNEXT (never
 //!   decreases), a MODSEQ counter and the `\Recent` watermark.
 //! - A *message* row maps (node id, identity) → UID, with the shared flags and keywords and the
-//!   MODSEQ of their last change. A retired row leaves a tombstone (UID, MODSEQ); UIDs are never
-//!   reused within a UIDVALIDITY.
+//!   MODSEQ of their last change. A node has at most one live row per mailbox. A retired row
+//!   leaves a tombstone (UID, MODSEQ); UIDs are never reused within a UIDVALIDITY.
 //! - *Private flags* (`\Seen` and the junk keywords) are kept per user and message, with their
 //!   own MODSEQ, so one user's reading never shows as another user's change.
 //! - *Summaries* (ENVELOPE, BODYSTRUCTURE, offsets) are opaque blobs keyed by the caller, so a
@@ -16,12 +16,15 @@
 //!   messages stay byte-stable; *subscriptions* are per user and mailbox name.
 //!
 //! The store offers small transactional primitives; the algorithm that turns a repository
-//! listing into a user's view ([`reconcile`]) is shared by every implementation. Nothing here
+//! listing into a user's view ([`reconcile()`]) is shared by every implementation. Nothing here
 //! knows IMAP syntax or HTTP.
 
-pub mod memory;
+mod flag_ops;
 pub mod reconcile;
+mod schema;
 pub mod sqlite;
+#[cfg(test)]
+pub(crate) mod suite;
 
 use std::collections::BTreeSet;
 use std::ops::RangeInclusive;
@@ -58,7 +61,8 @@ pub struct MailboxRecord {
     pub key: MailboxKey,
     /// UIDVALIDITY: `max(now in seconds, last value used for the same name + 1)` at creation.
     pub uid_validity: u32,
-    /// The next UID to be assigned.
+    /// The next UID to be assigned. The last UID a mailbox can hand out is `u32::MAX - 1`,
+    /// so that this stays representable.
     pub uid_next: Uid,
     /// The highest MODSEQ handed out in this mailbox (shared and private changes alike).
     pub modseq: ModSeq,
@@ -180,7 +184,9 @@ pub struct NewMessage {
     pub node_id: String,
     /// What makes the message's bytes.
     pub identity: String,
-    /// Shared flags and keywords to start with (from APPEND/COPY, or imported from the node).
+    /// Shared flags and keywords to start with (from APPEND/COPY, or imported from the node);
+    /// `\Seen` and private keywords here are ignored. Not used when flags are carried over
+    /// from a replaced row.
     pub shared_flags: Flags,
     /// `\Seen` for every user who has not set their own: imported from the built-in server's
     /// shared `imap:flagSeen`.
@@ -188,7 +194,10 @@ pub struct NewMessage {
     /// Private flags for one user (e.g. the `\Seen` of an APPEND).
     pub private_flags: Option<(String, Flags)>,
     /// A live row of the same node that this one replaces (its identity changed): it is
-    /// retired in the same transaction and its shared flags carried over.
+    /// retired in the same transaction and its shared flags (not the private ones) carried
+    /// over. A node has one identity at a time, so a new pair retires *every* live row of the
+    /// same node with another identity, named here or not; if the named row is gone already
+    /// (a concurrent writer replaced it), the flags of the newest such row carry over.
     pub replaces: Option<Uid>,
     /// Opaque data pinned with the UID.
     pub pin: Option<Vec<u8>>,
@@ -198,9 +207,11 @@ pub struct NewMessage {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Allocation {
     /// One UID per requested message, in request order. A pair that already had a live row
-    /// (a concurrent writer got there first) keeps its existing UID.
+    /// (a concurrent writer got there first) keeps its existing UID, and the requested shared
+    /// and private flags are added to it, so that the flags of an APPEND that lost the race
+    /// to a reconciliation are not lost.
     pub uids: Vec<Uid>,
-    /// Rows retired because they were replaced.
+    /// Rows retired because they were replaced, ascending.
     pub retired: Vec<Uid>,
     /// UIDs claimed as `\Recent` by this call, if a claim was asked for and anything was new.
     pub recent: Option<RangeInclusive<Uid>>,
@@ -303,6 +314,8 @@ pub trait StateStore: Send + Sync + 'static {
     /// identity)` among live rows, so two writers can never disagree. Rows named in
     /// `replaces` are retired. With `claim_recent`, every UID above the `\Recent` watermark
     /// is claimed by the caller (RFC 3501 §2.3.2) and the watermark moves to `uid_next - 1`.
+    /// When the UIDs run out the call fails with [`StateError::UidsExhausted`] and changes
+    /// nothing.
     async fn allocate(
         &self,
         mailbox: MailboxId,
@@ -311,7 +324,8 @@ pub trait StateStore: Send + Sync + 'static {
     ) -> Result<Allocation, StateError>;
 
     /// Retires live rows (the node is gone for good, or moved out of the folder): each
-    /// becomes a tombstone with a fresh MODSEQ. Returns the UIDs actually retired.
+    /// becomes a tombstone with a fresh MODSEQ, and its private flags go. Returns the UIDs
+    /// actually retired, ascending.
     async fn retire(&self, mailbox: MailboxId, uids: &[Uid]) -> Result<Vec<Uid>, StateError>;
 
     /// Changes flags for `user`: `\Seen` and private keywords in the user's private row,
@@ -325,7 +339,8 @@ pub trait StateStore: Send + Sync + 'static {
     ) -> Result<FlagOutcome, StateError>;
 
     /// What changed after `since` for `user` (CONDSTORE/QRESYNC, and how sessions learn of
-    /// other sessions' flag changes).
+    /// other sessions' flag changes). Other users' private changes are not reported and
+    /// raise neither this user's MODSEQ of a message nor their HIGHESTMODSEQ.
     async fn changes_since(
         &self,
         mailbox: MailboxId,
@@ -334,6 +349,7 @@ pub trait StateStore: Send + Sync + 'static {
     ) -> Result<Changes, StateError>;
 
     /// Forgets a mailbox whose folder is gone: its rows go, the UIDVALIDITY history stays.
+    /// Forgetting an unknown (e.g. already forgotten) mailbox is not an error.
     async fn forget_mailbox(&self, mailbox: MailboxId) -> Result<(), StateError>;
 
     /// Records SUBSCRIBE (`true`) or UNSUBSCRIBE (`false`) of `name` by `user`.

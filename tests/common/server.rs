@@ -14,7 +14,7 @@ use alfresco_imap::server::{
     AppendBudget, ConnectionSettings, ConnectionShared, RunningServer, Security, TlsSource,
 };
 use alfresco_imap::state::StateStore;
-use alfresco_imap::state::memory::MemoryStore;
+use alfresco_imap::state::sqlite::SqliteStore;
 use tokio_util::sync::CancellationToken;
 
 /// A running test server.
@@ -87,7 +87,7 @@ impl TestServer {
             "Shared/Projects",
             &[("alice", ALL_RIGHTS), ("bob", READ_ONLY)],
         );
-        let store: Arc<dyn StateStore> = Arc::new(MemoryStore::new(shared_clock.clone()));
+        let store: Arc<dyn StateStore> = Arc::new(SqliteStore::open_in_memory(shared_clock.clone()).expect("state store"));
         let hub = ChangeHub::default();
         let context = Arc::new(ServerContext::new(
             options.session,
