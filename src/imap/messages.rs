@@ -26,7 +26,9 @@ impl MessageInfo {
     /// Summarises message bytes.
     pub fn of(bytes: &[u8]) -> Self {
         let summary = summarize(bytes);
-        let end = usize::try_from(summary.header_len()).unwrap_or(bytes.len()).min(bytes.len());
+        let end = usize::try_from(summary.header_len())
+            .unwrap_or(bytes.len())
+            .min(bytes.len());
         Self {
             header: Bytes::copy_from_slice(&bytes[..end]),
             summary,
@@ -83,7 +85,9 @@ pub async fn message_info(
         ctx.messages.insert(key, info.clone()).await;
         return Ok(info);
     }
-    let content = mailboxes.content(mailbox, &message.item_ref(), None).await?;
+    let content = mailboxes
+        .content(mailbox, &message.item_ref(), None)
+        .await?;
     let mut bytes = Vec::with_capacity(usize::try_from(content.length).unwrap_or(0).min(64 << 20));
     let mut stream = content.stream;
     while let Some(chunk) = stream.next().await {

@@ -161,7 +161,11 @@ async fn write_fetch<W: AsyncWrite + Unpin + Send>(
         }
         match item {
             FetchItem::Data(data) => head.extend_from_slice(&encode_fetch_item(&data)),
-            FetchItem::Literal { label, body, binary } => {
+            FetchItem::Literal {
+                label,
+                body,
+                binary,
+            } => {
                 head.extend_from_slice(&label);
                 let literal8 = binary && matches!(&body, Body::Bytes(bytes) if bytes.contains(&0));
                 let marker = if literal8 { " ~" } else { " " };

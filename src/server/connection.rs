@@ -213,6 +213,9 @@ impl Connection {
                 }
                 Frame::Message(message) => {
                     deadline = Instant::now() + self.timeout();
+                    // Notifications so far are covered by the look at the repository that
+                    // every IDLE starts with; only later ones must wake it.
+                    while changes.try_recv().is_ok() {}
                     let input = match self.step {
                         Step::ReadLine | Step::Idle => Input::Line(message),
                         _ => {
@@ -225,7 +228,6 @@ impl Connection {
                     if self.step == Step::Idle {
                         deadline = Instant::now() + self.timeout();
                         next_poll = Instant::now() + self.shared.settings.idle_poll;
-                        while changes.try_recv().is_ok() {}
                     }
                     result
                 }

@@ -87,7 +87,8 @@ impl TestServer {
             "Shared/Projects",
             &[("alice", ALL_RIGHTS), ("bob", READ_ONLY)],
         );
-        let store: Arc<dyn StateStore> = Arc::new(SqliteStore::open_in_memory(shared_clock.clone()).expect("state store"));
+        let store: Arc<dyn StateStore> =
+            Arc::new(SqliteStore::open_in_memory(shared_clock.clone()).expect("state store"));
         let hub = ChangeHub::default();
         let context = Arc::new(ServerContext::new(
             options.session,

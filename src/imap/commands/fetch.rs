@@ -15,7 +15,9 @@ use imap_types::IntoStatic;
 use imap_types::command::FetchModifier;
 use imap_types::core::NString;
 use imap_types::datetime::DateTime as ImapDateTime;
-use imap_types::fetch::{MacroOrMessageDataItemNames, MessageDataItem, MessageDataItemName, Section};
+use imap_types::fetch::{
+    MacroOrMessageDataItemNames, MessageDataItem, MessageDataItemName, Section,
+};
 use imap_types::sequence::SequenceSet;
 
 use crate::imap::flags::flags_to_fetch;
@@ -24,7 +26,9 @@ use crate::imap::output::{Body, FetchItem, FetchOutput, Output, Responder, encod
 use crate::imap::selected::Message;
 use crate::imap::session::{Account, CommandResult, Completion, Failure, Session};
 use crate::mailbox::{Content, MailboxError, MailboxInfo};
-use crate::message::section::{SectionError, SectionPlan, apply_partial, binary, binary_size, locate};
+use crate::message::section::{
+    SectionError, SectionPlan, apply_partial, binary, binary_size, locate,
+};
 use crate::state::{FlagOp, FlagUpdate, Flags};
 
 /// Why one message could not be answered.
@@ -55,9 +59,11 @@ impl Session {
     ) -> CommandResult {
         let account = self.account()?;
         let mut names: Vec<MessageDataItemName<'static>> = match names {
-            MacroOrMessageDataItemNames::Macro(m) => {
-                m.expand().into_iter().map(IntoStatic::into_static).collect()
-            }
+            MacroOrMessageDataItemNames::Macro(m) => m
+                .expand()
+                .into_iter()
+                .map(IntoStatic::into_static)
+                .collect(),
             MacroOrMessageDataItemNames::MessageDataItemNames(names) => names,
         };
         let changed_since = modifiers.iter().find_map(|m| match m {
@@ -114,7 +120,10 @@ impl Session {
                     .await?;
                 for changed in outcome.changed {
                     selected.apply_own_flags(changed.uid, &changed.flags, changed.modseq);
-                    let flags = FetchItem::data(MessageDataItem::Flags(flags_to_fetch(&changed.flags, recent)));
+                    let flags = FetchItem::data(MessageDataItem::Flags(flags_to_fetch(
+                        &changed.flags,
+                        recent,
+                    )));
                     match names.iter().position(|n| *n == MessageDataItemName::Flags) {
                         Some(position) => items[position] = flags,
                         None => items.push(flags),
@@ -154,9 +163,9 @@ fn needs_info(name: &MessageDataItemName<'_>, message: &Message) -> bool {
         | MessageDataItemName::Rfc822Text
         | MessageDataItemName::Binary { .. }
         | MessageDataItemName::BinarySize { .. } => true,
-        MessageDataItemName::BodyExt { section, partial, .. } => {
-            section.is_some() || (partial.is_some() && message.item.size.is_none())
-        }
+        MessageDataItemName::BodyExt {
+            section, partial, ..
+        } => section.is_some() || (partial.is_some() && message.item.size.is_none()),
         MessageDataItemName::Rfc822Size => message.item.size.is_none(),
         _ => false,
     }
@@ -192,9 +201,10 @@ async fn answer(
                 Some(uid) => FetchItem::data(MessageDataItem::Uid(uid)),
                 None => continue,
             },
-            MessageDataItemName::Flags => {
-                FetchItem::data(MessageDataItem::Flags(flags_to_fetch(&message.flags, recent)))
-            }
+            MessageDataItemName::Flags => FetchItem::data(MessageDataItem::Flags(flags_to_fetch(
+                &message.flags,
+                recent,
+            ))),
             MessageDataItemName::ModSeq => match NonZeroU64::new(message.modseq.max(1)) {
                 Some(modseq) => FetchItem::data(MessageDataItem::ModSeq(modseq)),
                 None => continue,
@@ -207,10 +217,14 @@ async fn answer(
                 }
             }
             MessageDataItemName::Rfc822Size => match size {
-                Some(size) => FetchItem::data(MessageDataItem::Rfc822Size(u32::try_from(size).unwrap_or(u32::MAX))),
+                Some(size) => FetchItem::data(MessageDataItem::Rfc822Size(
+                    u32::try_from(size).unwrap_or(u32::MAX),
+                )),
                 None => {
                     let content = content(account, mailbox, message, None).await?;
-                    FetchItem::data(MessageDataItem::Rfc822Size(u32::try_from(content.length).unwrap_or(u32::MAX)))
+                    FetchItem::data(MessageDataItem::Rfc822Size(
+                        u32::try_from(content.length).unwrap_or(u32::MAX),
+                    ))
                 }
             },
             MessageDataItemName::Envelope => match &info {
@@ -218,11 +232,15 @@ async fn answer(
                 None => continue,
             },
             MessageDataItemName::Body => match &info {
-                Some(info) => FetchItem::data(MessageDataItem::Body(info.summary.body_structure(false))),
+                Some(info) => {
+                    FetchItem::data(MessageDataItem::Body(info.summary.body_structure(false)))
+                }
                 None => continue,
             },
             MessageDataItemName::BodyStructure => match &info {
-                Some(info) => FetchItem::data(MessageDataItem::BodyStructure(info.summary.body_structure(true))),
+                Some(info) => FetchItem::data(MessageDataItem::BodyStructure(
+                    info.summary.body_structure(true),
+                )),
                 None => continue,
             },
             MessageDataItemName::Rfc822 => {
@@ -253,7 +271,9 @@ async fn answer(
                     binary: false,
                 }
             }
-            MessageDataItemName::BodyExt { section, partial, .. } => {
+            MessageDataItemName::BodyExt {
+                section, partial, ..
+            } => {
                 let label = body_label(section.as_ref(), *partial);
                 let body = match (section, &info) {
                     (None, _) => {
@@ -272,13 +292,17 @@ async fn answer(
                     binary: false,
                 }
             }
-            MessageDataItemName::Binary { section, partial, .. } => {
+            MessageDataItemName::Binary {
+                section, partial, ..
+            } => {
                 let Some(info) = &info else { continue };
                 let plan = binary(&info.summary, section).map_err(section_failure)?;
-                let source = read_range(account, mailbox, message, info, plan.range.clone()).await?;
+                let source =
+                    read_range(account, mailbox, message, info, plan.range.clone()).await?;
                 let decoded = plan.decode(&source).map_err(section_failure)?;
                 let range = apply_partial(decoded.len() as u64, *partial);
-                let bytes = Bytes::copy_from_slice(&decoded[range.start as usize..range.end as usize]);
+                let bytes =
+                    Bytes::copy_from_slice(&decoded[range.start as usize..range.end as usize]);
                 FetchItem::Literal {
                     label: binary_label(section, *partial),
                     body: Body::Bytes(bytes),
@@ -315,7 +339,10 @@ async fn content(
     if message.expunged {
         return Err(Skip::Gone);
     }
-    Ok(account.mailboxes.content(mailbox, &message.item_ref(), range).await?)
+    Ok(account
+        .mailboxes
+        .content(mailbox, &message.item_ref(), range)
+        .await?)
 }
 
 /// `BODY[]` (or a partial range of it), streamed.
@@ -360,7 +387,10 @@ async fn section_body(
                 return Ok(Body::Bytes(Bytes::new()));
             }
             if absolute.end <= info.header.len() as u64 {
-                return Ok(Body::Bytes(info.header.slice(absolute.start as usize..absolute.end as usize)));
+                return Ok(Body::Bytes(
+                    info.header
+                        .slice(absolute.start as usize..absolute.end as usize),
+                ));
             }
             let content = content(account, mailbox, message, Some(absolute.clone())).await?;
             if content.length != absolute.end - absolute.start {
@@ -447,8 +477,14 @@ mod tests {
         ])
         .unwrap();
         let section = Section::HeaderFields(None, fields);
-        assert_eq!(body_label(Some(&section), None), b"BODY[HEADER.FIELDS (From Message-ID)]");
-        assert_eq!(body_label(None, Some((0, NonZeroU32::new(10).unwrap()))), b"BODY[]<0>");
+        assert_eq!(
+            body_label(Some(&section), None),
+            b"BODY[HEADER.FIELDS (From Message-ID)]"
+        );
+        assert_eq!(
+            body_label(None, Some((0, NonZeroU32::new(10).unwrap()))),
+            b"BODY[]<0>"
+        );
         assert_eq!(binary_label(&[NonZeroU32::MIN], None), b"BINARY[1]");
     }
 }
