@@ -1,5 +1,5 @@
-//! The `alfresco-imap` command line.
+//! The `alfresco-imap` command line; everything happens in [`alfresco_imap::cli`].
 
-fn main() {
-    println!("alfresco-imap");
+fn main() -> std::process::ExitCode {
+    alfresco_imap::cli::main()
 }

@@ -353,10 +353,8 @@ async fn whole(
     range: Option<Range<u64>>,
     size: Option<u64>,
 ) -> Result<Body, Skip> {
-    if let Some(range) = &range {
-        if range.is_empty() {
-            return Ok(Body::Bytes(Bytes::new()));
-        }
+    if range.as_ref().is_some_and(Range::is_empty) {
+        return Ok(Body::Bytes(Bytes::new()));
     }
     let content = content(account, mailbox, message, range.clone()).await?;
     let expected = match (&range, size) {

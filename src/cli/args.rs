@@ -1,0 +1,254 @@
+//! The command-line grammar (clap derive) and its help texts.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+const ENVIRONMENT_HELP: &str = "\
+CONFIGURATION:
+  Settings are the imap.* keys of Alfresco's alfresco-global.properties, plus this server's own
+  imap.sidecar.* keys. Each layer overrides the one before it:
+    1. the shipped defaults (see `alfresco-imap config` for every key and its value)
+    2. each --config FILE, in the order given
+    3. environment variables: IMAP_SERVER_PORT sets imap.server.port (compared case-insensitively,
+       with every . written as _); IMAP_SIDECAR_TLS_KEY_FILE=/run/secrets/key reads the value
+       of imap.sidecar.tls.key from that file; ALFRESCO_IMAP_OPTS=\"-Dkey=value ...\" sets any key
+    4. -D key=value arguments, in order
+  ${key} in a value is replaced by that key's final value; ${localname} is the host name.";
+
+const EXIT_HELP: &str = "\
+EXIT STATUS:
+  0  success
+  1  the command failed at run time
+  2  the command line or the configuration is invalid (one message per problem on stderr)";
+
+/// The long-help tail of a subcommand: its examples, then (when it reads configuration) how
+/// configuration is layered, then the exit statuses.
+fn sections(examples: &str, reads_configuration: bool) -> String {
+    let mut text = format!("EXAMPLES:\n{examples}\n\n");
+    if reads_configuration {
+        text.push_str(ENVIRONMENT_HELP);
+        text.push_str("\n\n");
+    }
+    text.push_str(EXIT_HELP);
+    text
+}
+
+/// An IMAP server that shows an Alfresco Content Services repository as mail.
+#[derive(Debug, Parser)]
+#[command(
+    name = "alfresco-imap",
+    version,
+    about = "An IMAP server that shows an Alfresco repository as mail",
+    long_about = "An IMAP server that runs beside Alfresco Content Services and lets mail clients \
+                  browse, read, file and move repository content as mail. It talks to the \
+                  repository only through the Public REST API, as the logged-in user, and is \
+                  configured with the imap.* properties of alfresco-global.properties.",
+    after_long_help = concat!(
+        "EXAMPLES:\n",
+        "  alfresco-imap demo\n",
+        "  alfresco-imap config --config /opt/alfresco/alfresco-global.properties\n",
+        "  alfresco-imap serve --config /opt/alfresco/alfresco-global.properties -D imap.server.port=1143\n",
+        "\n",
+        "Run `alfresco-imap help <command>` for the options of each command."
+    ),
+    propagate_version = true
+)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the IMAP server against a repository.
+    #[command(
+        long_about = "Loads and validates the configuration, then runs the IMAP server against \
+                      the repository named by alfresco.protocol, alfresco.host, alfresco.port and \
+                      alfresco.context. Invalid configuration stops it before it listens, with one \
+                      message per problem.",
+        after_long_help = sections(
+            "  alfresco-imap serve --config /opt/alfresco/alfresco-global.properties\n  \
+             IMAP_SERVER_PORT=1143 alfresco-imap serve -D alfresco.host=acs.internal \
+             -D alfresco.protocol=https",
+            true
+        )
+    )]
+    Serve(ConfigArgs),
+
+    /// Print the effective configuration, or what is wrong with it.
+    #[command(
+        long_about = "Prints every imap.*, alfresco.* and share.* key with its effective value as \
+                      key=value, sorted by key, secrets masked as ****; then one line per mount \
+                      point: id, name, mode, store, rootPath, folderPath (values with spaces in \
+                      double quotes). When a value is invalid nothing is printed on stdout; each \
+                      problem is reported on stderr with its key and the file and line (or the \
+                      variable or argument) that set it, and the exit status is 2.",
+        after_long_help = sections(
+            "  alfresco-imap config --config /opt/alfresco/alfresco-global.properties\n  \
+             alfresco-imap config -D imap.config.server.mountPoints=A \\\n      \
+             -D imap.config.server.mountPoints.value.A.mountPointName=Docs",
+            true
+        )
+    )]
+    Config(ConfigArgs),
+
+    /// Run the built-in Alfresco emulator alone, on 127.0.0.1.
+    #[command(
+        long_about = "Runs the built-in Alfresco emulator on 127.0.0.1: an in-process HTTP server \
+                      that answers the subset of the Alfresco Public REST API v1 this server uses, \
+                      for trying the REST side and for tests and benchmarks. It is a test double, \
+                      never a repository: its state lives in memory and is lost on exit.",
+        after_long_help = sections(
+            "  alfresco-imap emulator --seed demo --port 18080\n  \
+             curl -u alice:alice http://127.0.0.1:18080/alfresco/api/-default-/public/alfresco/\
+             versions/1/nodes/-root-/children",
+            false
+        )
+    )]
+    Emulator(EmulatorArgs),
+
+    /// Start the emulator with demo data and the IMAP server on top of it.
+    #[command(
+        long_about = "Starts the built-in Alfresco emulator with demo users, sites and documents, \
+                      then the IMAP server configured to use it, and prints what to connect to \
+                      and with which user names and passwords. Everything listens on 127.0.0.1.",
+        after_long_help = sections(
+            "  alfresco-imap demo\n  \
+             alfresco-imap demo --imap-port 10143 --state ./demo-state \
+             -D imap.sidecar.log.level=debug",
+            true
+        )
+    )]
+    Demo(DemoArgs),
+}
+
+/// Where configuration comes from (`serve`, `config`).
+#[derive(Debug, Args, Clone, Default)]
+pub struct ConfigArgs {
+    /// A .properties file to read, such as alfresco-global.properties; may be repeated, later
+    /// files override earlier ones.
+    #[arg(long = "config", value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+
+    /// Set one key, overriding files and environment (also written -Dkey=value); may be repeated,
+    /// later ones win.
+    #[arg(short = 'D', long = "define", value_name = "KEY=VALUE")]
+    pub defines: Vec<String>,
+}
+
+/// Demo data for the emulator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum Seed {
+    /// Users admin, alice and bob, sites with documents, e-mails in alice's INBOX.
+    #[default]
+    Demo,
+    /// Only the repository's bootstrap folders and the admin user.
+    Empty,
+}
+
+/// Options of `emulator`.
+#[derive(Debug, Args, Clone)]
+pub struct EmulatorArgs {
+    /// TCP port on 127.0.0.1 to listen on.
+    #[arg(long, value_name = "P", default_value_t = 8080)]
+    pub port: u16,
+
+    /// Which data to start with.
+    #[arg(long, value_enum, value_name = "SEED", default_value_t = Seed::Demo)]
+    pub seed: Seed,
+}
+
+/// Options of `demo`.
+#[derive(Debug, Args, Clone)]
+pub struct DemoArgs {
+    /// Port of the emulated repository's REST API on 127.0.0.1.
+    #[arg(long, value_name = "P", default_value_t = 8080)]
+    pub rest_port: u16,
+
+    /// Port of plain IMAP on 127.0.0.1.
+    #[arg(long, value_name = "P", default_value_t = 1143)]
+    pub imap_port: u16,
+
+    /// Port of IMAP over TLS on 127.0.0.1, with a generated self-signed certificate.
+    #[arg(long, value_name = "P", default_value_t = 1993)]
+    pub imaps_port: u16,
+
+    /// Directory for the server's state; without it a temporary directory is used and removed
+    /// on exit.
+    #[arg(long, value_name = "DIR")]
+    pub state: Option<PathBuf>,
+
+    /// Set one configuration key (also written -Dkey=value); may be repeated.
+    #[arg(short = 'D', long = "define", value_name = "KEY=VALUE")]
+    pub defines: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn grammar_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn defines_attached_and_separate() {
+        let cli = Cli::try_parse_from([
+            "alfresco-imap",
+            "config",
+            "--config",
+            "a.properties",
+            "-Dimap.server.port=1",
+            "-D",
+            "imap.server.host=127.0.0.1",
+            "--config",
+            "b.properties",
+        ])
+        .unwrap();
+        let Command::Config(args) = cli.command else {
+            panic!("not config");
+        };
+        assert_eq!(
+            args.files,
+            vec![PathBuf::from("a.properties"), PathBuf::from("b.properties")]
+        );
+        assert_eq!(
+            args.defines,
+            vec!["imap.server.port=1", "imap.server.host=127.0.0.1"]
+        );
+    }
+
+    #[test]
+    fn emulator_and_demo_defaults() {
+        let cli = Cli::try_parse_from(["alfresco-imap", "emulator"]).unwrap();
+        let Command::Emulator(args) = cli.command else {
+            panic!("not emulator");
+        };
+        assert_eq!((args.port, args.seed), (8080, Seed::Demo));
+        let cli = Cli::try_parse_from([
+            "alfresco-imap",
+            "demo",
+            "--imap-port",
+            "10143",
+            "--state",
+            "s",
+            "-Dx=1",
+        ])
+        .unwrap();
+        let Command::Demo(args) = cli.command else {
+            panic!("not demo");
+        };
+        assert_eq!(
+            (args.rest_port, args.imap_port, args.imaps_port),
+            (8080, 10143, 1993)
+        );
+        assert_eq!(args.state, Some(PathBuf::from("s")));
+        assert_eq!(args.defines, vec!["x=1"]);
+        assert!(Cli::try_parse_from(["alfresco-imap", "emulator", "--seed", "full"]).is_err());
+    }
+}

@@ -1,0 +1,61 @@
+//! The `alfresco-imap` command line: `serve`, `config`, `emulator`, `demo`.
+//!
+//! [`main`] parses the arguments and runs one subcommand; each subcommand lives in its own file
+//! and returns the process exit status (0 success, 1 run-time failure, 2 invalid command line or
+//! configuration).
+
+mod args;
+mod config_command;
+mod demo;
+mod emulator;
+mod logging;
+mod serve;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+pub use args::{Cli, Command, ConfigArgs, DemoArgs, EmulatorArgs, Seed};
+pub use config_command::{render_effective_config, resolved_node_id, run_config};
+pub use demo::run_demo;
+pub use emulator::run_emulator;
+pub use logging::{LoggingError, init_logging};
+pub use serve::run_serve;
+
+use crate::config::{ConfigErrors, ConfigSources, ImapConfig};
+
+/// Exit status for an invalid command line or configuration.
+pub const EXIT_INVALID: u8 = 2;
+/// Exit status for a failure while running.
+pub const EXIT_FAILURE: u8 = 1;
+
+/// Parses the process arguments and runs the chosen subcommand.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            // --help and --version land here too, with status 0.
+            let _ = error.print();
+            return ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(EXIT_INVALID));
+        }
+    };
+    match cli.command {
+        Command::Serve(args) => run_serve(&args),
+        Command::Config(args) => run_config(&args),
+        Command::Emulator(args) => run_emulator(&args),
+        Command::Demo(args) => run_demo(&args),
+    }
+}
+
+/// Loads configuration from `args` and the process environment.
+pub fn load_config(args: &ConfigArgs) -> Result<ImapConfig, ConfigErrors> {
+    let sources = ConfigSources::from_process(args.files.clone(), args.defines.clone());
+    ImapConfig::load(&sources)
+}
+
+/// Prints every configuration error on stderr, one per line.
+pub fn report_errors(errors: &ConfigErrors) {
+    for error in errors.iter() {
+        eprintln!("error: {error}");
+    }
+}
