@@ -9,6 +9,8 @@
 
 mod envelope;
 mod header;
+mod header_writer;
+pub mod metadata;
 mod mime_fields;
 mod parser;
 mod rfc822;
@@ -16,6 +18,7 @@ pub mod section;
 mod structure;
 mod summary;
 pub mod transfer;
+pub mod virtual_message;
 
 pub use envelope::parse_address_list;
 pub use summary::{
