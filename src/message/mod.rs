@@ -23,5 +23,5 @@ pub mod virtual_message;
 pub use envelope::parse_address_list;
 pub use summary::{
     AddressFields, EnvelopeFields, MessageSummary, MimeFields, PartKind, PartSummary,
-    SUMMARY_VERSION, SummaryError, Text, summarize,
+    SUMMARY_VERSION, SummaryError, Text, header_end, summarize,
 };

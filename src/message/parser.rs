@@ -45,6 +45,23 @@ pub fn summarize(message: &[u8]) -> MessageSummary {
     parser.finish()
 }
 
+/// The length of the message header (blank line included) if `prefix` holds all of it: what
+/// to read with a Range request before a summary exists.
+pub fn header_end(prefix: &[u8]) -> Option<u64> {
+    let mut pos = 0;
+    while pos < prefix.len() {
+        let line = header::line_at(prefix, pos);
+        if line.newline_len() == 0 {
+            return None;
+        }
+        pos = line.end;
+        if line.content_end == line.start {
+            return Some(pos as u64);
+        }
+    }
+    None
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Flag {
     None,
@@ -583,6 +600,15 @@ mod tests {
             b"X-Inner: 1"
         );
         assert_eq!(inner.body_start, inner.body_end);
+    }
+
+    #[test]
+    fn header_end_needs_the_blank_line() {
+        assert_eq!(header_end(b"A: b\r\n\r\nbody"), Some(8));
+        assert_eq!(header_end(b"A: b\r\n c\n\nbody"), Some(10));
+        assert_eq!(header_end(b"A: b\r\nB: "), None);
+        let msg = b"A: b\r\n\r\nbody";
+        assert_eq!(header_end(msg), Some(summarize(msg).header_len()));
     }
 
     #[test]
