@@ -19,7 +19,7 @@
 
 use super::envelope;
 use super::header::{self, FieldBuilder};
-use super::mime_fields::{self, StructureType};
+use super::mime_fields;
 use super::summary::{
     EnvelopeFields, MessageSummary, MimeFields, PartKind, PartSummary, SUMMARY_VERSION,
 };
@@ -243,7 +243,6 @@ impl Parser<'_> {
         let mut builder = FieldBuilder::default();
         let mut continued = false;
         let mut last_newline = 0;
-        let mut structure = StructureType::default();
         let mut blank_line_seen = false;
         loop {
             if self.pos >= self.data.len() {
@@ -277,10 +276,10 @@ impl Parser<'_> {
             }
             continued = header::continues(self.data, &line);
             if let Some(field) = builder.push(self.data, &line, continued) {
-                self.header_field(&field, &mut structure);
+                self.header_field(&field);
             }
         }
-        self.end_of_header(&structure)
+        self.end_of_header()
     }
 
     /// At the blank line ending a MIME multipart's header, its boundary opens (unless the
@@ -324,7 +323,7 @@ impl Parser<'_> {
         }
     }
 
-    fn header_field(&mut self, field: &header::Field, structure: &mut StructureType) {
+    fn header_field(&mut self, field: &header::Field) {
         let is_message_root = self.nodes[self.current]
             .parent
             .is_none_or(|p| self.nodes[p].flag == Flag::Message);
@@ -335,7 +334,7 @@ impl Parser<'_> {
             node.is_mime = true;
             if !node.seen_content_type {
                 node.seen_content_type = true;
-                *structure = mime_fields::structure_type(&field.value);
+                let structure = mime_fields::structure_type(&field.value);
                 node.flag = if structure.message {
                     Flag::Message
                 } else if structure.text {
@@ -346,7 +345,7 @@ impl Parser<'_> {
                     Flag::None
                 };
                 node.digest = structure.digest;
-                node.boundary = structure.boundary.clone();
+                node.boundary = structure.boundary;
             }
         }
         mime_fields::add_field(&mut node.mime, field);
@@ -355,7 +354,7 @@ impl Parser<'_> {
         }
     }
 
-    fn end_of_header(&mut self, _structure: &StructureType) -> Next {
+    fn end_of_header(&mut self) -> Next {
         let parent_digest = self.nodes[self.current]
             .parent
             .is_some_and(|p| self.nodes[p].digest && self.nodes[p].flag == Flag::Multipart);
