@@ -286,3 +286,70 @@ fn numbered(summary: &MessageSummary) -> Vec<(Vec<NonZeroU32>, &PartSummary)> {
     }
     out
 }
+
+mod generated_messages {
+    use alfresco_imap::message::metadata::email_metadata;
+    use alfresco_imap::message::summarize;
+    use alfresco_imap::message::virtual_message::{Mailbox, VirtualMessage, VirtualMessageSpec};
+    use chrono::{FixedOffset, TimeZone};
+    use proptest::prelude::*;
+    use uuid::Uuid;
+
+    fn spec(title: &str, name: &str) -> VirtualMessageSpec {
+        VirtualMessageSpec {
+            node_id: Uuid::from_u128(0x1234_5678_9abc_4def_8123_456789abcdef),
+            from: Mailbox {
+                name: Some(name.to_owned()),
+                address: "alfresco@alfresco.org".into(),
+            },
+            to: vec![Mailbox {
+                name: None,
+                address: "to@example.com".into(),
+            }],
+            subject: title.to_owned(),
+            date: FixedOffset::east_opt(0)
+                .unwrap()
+                .with_ymd_and_hms(2024, 1, 2, 3, 4, 5)
+                .unwrap(),
+            text_body: title.to_owned(),
+            html_body: format!("<p>{title}</p>"),
+            extra_headers: Vec::new(),
+            attachment: None,
+        }
+    }
+
+    proptest! {
+        /// Any title and display name give a well-formed header (lines of at most 78 ASCII
+        /// characters, no injected fields) that decodes back to the title without CR, LF, NUL.
+        #[test]
+        fn titles_round_trip_through_the_header(
+            title in "[^\u{0}-\u{8}\u{b}\u{c}\u{e}-\u{1f}\u{7f}]{0,150}",
+            name in "\\PC{0,40}",
+        ) {
+            let msg = VirtualMessage::build(&spec(&title, &name));
+            let bytes = msg.to_bytes(None).unwrap();
+            prop_assert_eq!(msg.summary(), &summarize(&bytes));
+            prop_assert_eq!(msg.summary().parts.len(), 3);
+            let header_len = msg.summary().header_len() as usize;
+            let header = std::str::from_utf8(&bytes[..header_len]).unwrap();
+            for line in header.split("\r\n") {
+                prop_assert!(line.len() <= 78 && line.is_ascii(), "{}", line);
+            }
+            let fields: Vec<_> = header
+                .split("\r\n")
+                .filter(|l| !l.is_empty() && !l.starts_with([' ', '\t']))
+                .map(|l| l.split(':').next().unwrap().to_owned())
+                .collect();
+            prop_assert_eq!(
+                fields,
+                vec!["MIME-Version", "Date", "From", "To", "Subject", "Message-ID",
+                     "X-Alfresco-NodeRef-ID", "Content-Type"]
+            );
+            let expected: String = title.chars().filter(|&c| c != '\r' && c != '\n').collect();
+            let expected = expected.split_whitespace().collect::<Vec<_>>().join(" ");
+            let subject = email_metadata(&bytes).subject.unwrap_or_default();
+            let subject = subject.split_whitespace().collect::<Vec<_>>().join(" ");
+            prop_assert_eq!(subject, expected);
+        }
+    }
+}
