@@ -297,7 +297,7 @@ mod generated_messages {
 
     fn spec(title: &str, name: &str) -> VirtualMessageSpec {
         VirtualMessageSpec {
-            node_id: Uuid::from_u128(0x1234_5678_9abc_4def_8123_456789abcdef),
+            node_id: Uuid::parse_str("12345678-9abc-4def-8123-456789abcdef").unwrap(),
             from: Mailbox {
                 name: Some(name.to_owned()),
                 address: "alfresco@alfresco.org".into(),

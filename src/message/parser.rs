@@ -469,6 +469,15 @@ impl Parser<'_> {
     fn finish(self) -> MessageSummary {
         let data = self.data;
         let nodes = self.nodes;
+        // Line counts of nested parts overlap: count them from one index of the LF positions.
+        let line_feeds: Vec<usize> = data
+            .iter()
+            .enumerate()
+            .filter_map(|(i, &b)| (b == b'\n').then_some(i))
+            .collect();
+        let lines_in = |start: usize, end: usize| {
+            line_feeds.partition_point(|&p| p < end) - line_feeds.partition_point(|&p| p < start)
+        };
         let parts = nodes
             .iter()
             .map(|node| {
@@ -484,8 +493,7 @@ impl Parser<'_> {
                     header_start: node.header_start as u64,
                     body_start: body_start as u64,
                     body_end: body_end as u64,
-                    body_lines: u32::try_from(body.iter().filter(|&&b| b == b'\n').count())
-                        .unwrap_or(u32::MAX),
+                    body_lines: u32::try_from(lines_in(body_start, body_end)).unwrap_or(u32::MAX),
                     has_blank_line: node.has_blank_line,
                     kind,
                     children: node
