@@ -541,3 +541,69 @@ fn corpus_matches_dovecot() {
     );
     assert_eq!(used_differences.len(), KNOWN_DIFFERENCES.len());
 }
+
+/// With Dovecot installed, regenerating the expected files gives the committed ones (so the
+/// corpus and its answers cannot drift apart). Needs Debian's `dovecot-imapd` and `python3`;
+/// skipped loudly without them unless `ALFRESCO_IMAP_REQUIRE_EXTERNAL=1`.
+#[test]
+fn expected_files_are_what_dovecot_answers() {
+    let required = std::env::var("ALFRESCO_IMAP_REQUIRE_EXTERNAL").as_deref() == Ok("1");
+    let have = |tool: &str| {
+        std::process::Command::new("sh")
+            .args(["-c", &format!("command -v {tool}")])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    let missing: Vec<_> = ["dovecot", "python3"]
+        .into_iter()
+        .filter(|t| !have(t))
+        .collect();
+    if !missing.is_empty() {
+        assert!(
+            !required,
+            "ALFRESCO_IMAP_REQUIRE_EXTERNAL=1 but {missing:?} missing"
+        );
+        eprintln!(
+            "SKIPPED expected_files_are_what_dovecot_answers: {missing:?} not installed \
+             (Debian packages dovecot-imapd, python3)"
+        );
+        return;
+    }
+    let copy = tempfile::tempdir().unwrap();
+    for entry in fs::read_dir(corpus_dir()).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "eml") {
+            fs::copy(&path, copy.path().join(path.file_name().unwrap())).unwrap();
+        }
+    }
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/golden-mime-from-dovecot.sh");
+    let output = std::process::Command::new("bash")
+        .arg(script)
+        .arg(copy.path())
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "regeneration failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    for entry in fs::read_dir(corpus_dir()).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "dovecot") {
+            let fresh = fs::read(copy.path().join(path.file_name().unwrap())).unwrap();
+            let committed = fs::read(&path).unwrap();
+            // The first line names the Dovecot version, which may differ from the one used.
+            let body = |b: &[u8]| {
+                b.splitn(2, |&c| c == b'\n')
+                    .nth(1)
+                    .unwrap_or_default()
+                    .to_vec()
+            };
+            assert!(
+                body(&fresh) == body(&committed),
+                "{} is out of date: run scripts/golden-mime-from-dovecot.sh",
+                path.display()
+            );
+        }
+    }
+}

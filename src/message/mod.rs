@@ -9,6 +9,8 @@
 
 mod envelope;
 mod header;
+mod header_writer;
+pub mod metadata;
 mod mime_fields;
 mod parser;
 mod rfc822;
@@ -16,9 +18,10 @@ pub mod section;
 mod structure;
 mod summary;
 pub mod transfer;
+pub mod virtual_message;
 
 pub use envelope::parse_address_list;
 pub use summary::{
     AddressFields, EnvelopeFields, MessageSummary, MimeFields, PartKind, PartSummary,
-    SUMMARY_VERSION, SummaryError, Text, summarize,
+    SUMMARY_VERSION, SummaryError, Text, header_end, summarize,
 };

@@ -19,7 +19,7 @@
 
 use super::envelope;
 use super::header::{self, FieldBuilder};
-use super::mime_fields::{self, StructureType};
+use super::mime_fields;
 use super::summary::{
     EnvelopeFields, MessageSummary, MimeFields, PartKind, PartSummary, SUMMARY_VERSION,
 };
@@ -43,6 +43,23 @@ pub fn summarize(message: &[u8]) -> MessageSummary {
     };
     parser.run();
     parser.finish()
+}
+
+/// The length of the message header (blank line included) if `prefix` holds all of it: what
+/// to read with a Range request before a summary exists.
+pub fn header_end(prefix: &[u8]) -> Option<u64> {
+    let mut pos = 0;
+    while pos < prefix.len() {
+        let line = header::line_at(prefix, pos);
+        if line.newline_len() == 0 {
+            return None;
+        }
+        pos = line.end;
+        if line.content_end == line.start {
+            return Some(pos as u64);
+        }
+    }
+    None
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -226,7 +243,6 @@ impl Parser<'_> {
         let mut builder = FieldBuilder::default();
         let mut continued = false;
         let mut last_newline = 0;
-        let mut structure = StructureType::default();
         let mut blank_line_seen = false;
         loop {
             if self.pos >= self.data.len() {
@@ -260,10 +276,10 @@ impl Parser<'_> {
             }
             continued = header::continues(self.data, &line);
             if let Some(field) = builder.push(self.data, &line, continued) {
-                self.header_field(&field, &mut structure);
+                self.header_field(&field);
             }
         }
-        self.end_of_header(&structure)
+        self.end_of_header()
     }
 
     /// At the blank line ending a MIME multipart's header, its boundary opens (unless the
@@ -307,7 +323,7 @@ impl Parser<'_> {
         }
     }
 
-    fn header_field(&mut self, field: &header::Field, structure: &mut StructureType) {
+    fn header_field(&mut self, field: &header::Field) {
         let is_message_root = self.nodes[self.current]
             .parent
             .is_none_or(|p| self.nodes[p].flag == Flag::Message);
@@ -318,7 +334,7 @@ impl Parser<'_> {
             node.is_mime = true;
             if !node.seen_content_type {
                 node.seen_content_type = true;
-                *structure = mime_fields::structure_type(&field.value);
+                let structure = mime_fields::structure_type(&field.value);
                 node.flag = if structure.message {
                     Flag::Message
                 } else if structure.text {
@@ -329,7 +345,7 @@ impl Parser<'_> {
                     Flag::None
                 };
                 node.digest = structure.digest;
-                node.boundary = structure.boundary.clone();
+                node.boundary = structure.boundary;
             }
         }
         mime_fields::add_field(&mut node.mime, field);
@@ -338,7 +354,7 @@ impl Parser<'_> {
         }
     }
 
-    fn end_of_header(&mut self, _structure: &StructureType) -> Next {
+    fn end_of_header(&mut self) -> Next {
         let parent_digest = self.nodes[self.current]
             .parent
             .is_some_and(|p| self.nodes[p].digest && self.nodes[p].flag == Flag::Multipart);
@@ -453,6 +469,15 @@ impl Parser<'_> {
     fn finish(self) -> MessageSummary {
         let data = self.data;
         let nodes = self.nodes;
+        // Line counts of nested parts overlap: count them from one index of the LF positions.
+        let line_feeds: Vec<usize> = data
+            .iter()
+            .enumerate()
+            .filter_map(|(i, &b)| (b == b'\n').then_some(i))
+            .collect();
+        let lines_in = |start: usize, end: usize| {
+            line_feeds.partition_point(|&p| p < end) - line_feeds.partition_point(|&p| p < start)
+        };
         let parts = nodes
             .iter()
             .map(|node| {
@@ -468,8 +493,7 @@ impl Parser<'_> {
                     header_start: node.header_start as u64,
                     body_start: body_start as u64,
                     body_end: body_end as u64,
-                    body_lines: u32::try_from(body.iter().filter(|&&b| b == b'\n').count())
-                        .unwrap_or(u32::MAX),
+                    body_lines: u32::try_from(lines_in(body_start, body_end)).unwrap_or(u32::MAX),
                     has_blank_line: node.has_blank_line,
                     kind,
                     children: node
@@ -583,6 +607,15 @@ mod tests {
             b"X-Inner: 1"
         );
         assert_eq!(inner.body_start, inner.body_end);
+    }
+
+    #[test]
+    fn header_end_needs_the_blank_line() {
+        assert_eq!(header_end(b"A: b\r\n\r\nbody"), Some(8));
+        assert_eq!(header_end(b"A: b\r\n c\n\nbody"), Some(10));
+        assert_eq!(header_end(b"A: b\r\nB: "), None);
+        let msg = b"A: b\r\n\r\nbody";
+        assert_eq!(header_end(msg), Some(summarize(msg).header_len()));
     }
 
     #[test]

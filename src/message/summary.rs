@@ -17,7 +17,10 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// The version of the stored summary format; a blob of another version is recomputed.
 pub const SUMMARY_VERSION: u32 = 1;
 
-pub use super::parser::summarize;
+pub use super::parser::{header_end, summarize};
+
+/// Deepest part tree a stored summary may have (the parser stops at 100 levels).
+const MAX_DEPTH: usize = 128;
 
 /// Bytes taken from a header, kept exactly (they may be 8-bit and not UTF-8).
 ///
@@ -325,6 +328,12 @@ impl MessageSummary {
         Some(part)
     }
 
+    /// ENVELOPE computed from the message header alone (the first [`MessageSummary::header_len`]
+    /// bytes, or a prefix that [`header_end`] says holds the whole header).
+    pub fn envelope_of_header(header: &[u8]) -> imap_types::envelope::Envelope<'static> {
+        summarize(header).envelope()
+    }
+
     /// The encapsulated message of a message/rfc822 part.
     pub fn inner_message(&self, part: &PartSummary) -> Option<&PartSummary> {
         if part.kind != PartKind::Message {
@@ -362,6 +371,10 @@ impl MessageSummary {
         if self.parts.is_empty() {
             return corrupt("no parts");
         }
+        // Children come after their parent and have one parent each, so the parts form a tree
+        // whose depth the parser bounds; conversions recurse over it.
+        let mut depth = vec![None::<usize>; self.parts.len()];
+        depth[0] = Some(0);
         for (i, part) in self.parts.iter().enumerate() {
             if part.header_start > part.body_start
                 || part.body_start > part.body_end
@@ -369,14 +382,54 @@ impl MessageSummary {
             {
                 return corrupt("part offsets out of order");
             }
-            if part
-                .children
-                .iter()
-                .any(|&c| c as usize <= i || c as usize >= self.parts.len())
-            {
-                return corrupt("child index out of range");
+            let Some(d) = depth[i] else {
+                return corrupt("part without parent");
+            };
+            if d > MAX_DEPTH {
+                return corrupt("parts nested too deeply");
+            }
+            for &c in &part.children {
+                let c = c as usize;
+                if c <= i || c >= self.parts.len() || depth[c].is_some() {
+                    return corrupt("child index out of range");
+                }
+                depth[c] = Some(d + 1);
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_form_round_trips_and_checks_its_version() {
+        let msg =
+            b"Subject: \xff raw 8-bit\r\nContent-Type: text/plain; name=\"\xe9\"\r\n\r\nx\r\n";
+        let summary = summarize(msg);
+        let bytes = summary.to_bytes();
+        assert_eq!(MessageSummary::from_bytes(&bytes).unwrap(), summary);
+        let other = String::from_utf8(bytes)
+            .unwrap()
+            .replacen("\"v\":1", "\"v\":2", 1);
+        assert!(matches!(
+            MessageSummary::from_bytes(other.as_bytes()),
+            Err(SummaryError::Version { found: 2 })
+        ));
+        assert!(matches!(
+            MessageSummary::from_bytes(b"{}"),
+            Err(SummaryError::Corrupt(_))
+        ));
+    }
+
+    #[test]
+    fn corrupt_trees_are_refused() {
+        let mut summary = summarize(
+            b"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\r\nx\r\n--b--\r\n",
+        );
+        summary.parts[1].children.push(1);
+        assert!(MessageSummary::from_bytes(&summary.to_bytes()).is_err());
     }
 }
