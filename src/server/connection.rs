@@ -212,7 +212,6 @@ impl Connection {
                     continue;
                 }
                 Frame::Message(message) => {
-                    deadline = Instant::now() + self.timeout();
                     let input = match self.step {
                         Step::ReadLine | Step::Idle => Input::Line(message),
                         _ => {
@@ -222,8 +221,10 @@ impl Connection {
                     };
                     let result = self.handle(transport, input).await;
                     self.spooled = None;
+                    // After the command: it may have logged the user in, and the idle timeout
+                    // (not the login timeout) then applies. IDLE re-arms it too.
+                    deadline = Instant::now() + self.timeout();
                     if self.step == Step::Idle {
-                        deadline = Instant::now() + self.timeout();
                         next_poll = Instant::now() + self.shared.settings.idle_poll;
                         while changes.try_recv().is_ok() {}
                     }
@@ -299,6 +300,7 @@ impl Connection {
             self.framer.message_so_far(),
             announcement,
             &self.shared.settings.literals,
+            self.session.user().is_some(),
         );
         let continuation = b"+ Ready for literal data\r\n";
         match decision {
