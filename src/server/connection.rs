@@ -296,11 +296,19 @@ impl Connection {
     where
         S: AsyncRead + AsyncWrite + Unpin + Send,
     {
+        let so_far = self.framer.message_so_far();
+        let room = self
+            .shared
+            .settings
+            .framing
+            .max_command
+            .saturating_sub(so_far.len());
         let decision = decode::literal_decision(
-            self.framer.message_so_far(),
+            so_far,
             announcement,
             &self.shared.settings.literals,
             self.session.user().is_some(),
+            room as u64,
         );
         let continuation = b"+ Ready for literal data\r\n";
         match decision {
