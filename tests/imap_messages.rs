@@ -5,7 +5,7 @@
 mod common;
 
 use common::client::RawClient;
-use common::golden::{VALIDITY, message, selected};
+use common::golden::{VALIDITY, message};
 use common::server::{Options, TestServer};
 
 const NOW: &str = "28-Nov-2026 12:00:00 +0000";
