@@ -290,13 +290,17 @@ impl Selected {
                     }
                 }
             }
+            let mut recent_expunged = 0;
             for message in self.messages.iter().filter(|m| m.expunged) {
-                self.recent.remove(&message.uid);
+                if self.recent.remove(&message.uid) {
+                    recent_expunged += 1;
+                }
                 self.flag_changes.remove(&message.uid);
             }
             self.messages.retain(|m| !m.expunged);
-            // Expunged messages leave the RECENT count implicitly (RFC 3501 §7.3.2).
-            self.announced_recent = self.recent.len();
+            // Expunged messages leave the RECENT count implicitly (RFC 3501 §7.3.2); recent
+            // arrivals not yet announced still need a RECENT response below.
+            self.announced_recent = self.announced_recent.saturating_sub(recent_expunged);
         }
         if !self.new.is_empty() {
             let new = std::mem::take(&mut self.new);
