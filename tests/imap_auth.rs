@@ -5,7 +5,7 @@ mod common;
 
 use common::client::RawClient;
 use common::golden::{CAPS_BEFORE, logged_in};
-use common::server::{TestServer, tls_options};
+use common::server::{Options, TestServer, tls_options};
 
 /// `base64("\0alice\0alice")`.
 const PLAIN_ALICE: &str = "AGFsaWNlAGFsaWNl";
@@ -369,4 +369,21 @@ async fn imaps_greets_over_tls_without_starttls() {
         "* BYE Logging out\r\nc OK LOGOUT completed\r\n"
     );
     assert!(c.closed().await);
+}
+
+#[tokio::test]
+async fn authenticate_response_over_the_line_limit_ends_the_exchange_with_its_tag() {
+    let mut options = Options::default();
+    options.connection.framing.max_line = 100;
+    let server = TestServer::with(options).await;
+    let (mut c, _) = RawClient::connect(server.address).await;
+    c.send(b"a AUTHENTICATE PLAIN\r\n").await;
+    assert_eq!(c.read_line().await, "+ \r\n");
+    c.send(format!("{}\r\n", "QUFB".repeat(50)).as_bytes())
+        .await;
+    assert_eq!(
+        c.read_line().await,
+        "a BAD [LIMIT] Command exceeds the server's limits\r\n"
+    );
+    assert_eq!(c.command("b LOGIN alice alice").await, logged_in("b"));
 }

@@ -119,6 +119,35 @@ async fn idle_ended_by_something_other_than_done_is_bad() {
 }
 
 #[tokio::test]
+async fn idle_and_done_in_one_packet() {
+    let server = TestServer::start().await;
+    let mut alice = server.alice().await;
+    alice.send(b"i IDLE\r\nDONE\r\nj NOOP\r\n").await;
+    assert_eq!(
+        alice.read_tagged("j").await,
+        "+ idling\r\ni OK IDLE terminated\r\nj OK NOOP completed\r\n"
+    );
+}
+
+#[tokio::test]
+async fn a_line_over_the_limit_ends_idle_with_its_tag() {
+    let mut options = Options::default();
+    options.connection.framing.max_line = 100;
+    let server = TestServer::with(options).await;
+    let mut alice = server.alice().await;
+    alice.send(b"i IDLE\r\n").await;
+    assert_eq!(alice.read_line().await, "+ idling\r\n");
+    alice
+        .send(format!("DONE{}\r\n", "x".repeat(200)).as_bytes())
+        .await;
+    assert_eq!(
+        alice.read_line().await,
+        "i BAD [LIMIT] Command exceeds the server's limits\r\n"
+    );
+    assert_eq!(alice.command("k NOOP").await, "k OK NOOP completed\r\n");
+}
+
+#[tokio::test]
 async fn changes_pending_before_idle_are_reported_at_once() {
     let (_server, mut alice, mut other, _) = two_sessions(1).await;
     other.command("a SELECT INBOX").await;

@@ -752,6 +752,16 @@ async fn select_an_empty_mailbox() {
 }
 
 #[tokio::test]
+async fn select_with_a_literal_name_and_lower_case_command() {
+    let server = TestServer::start().await;
+    let mut c = server.alice().await;
+    c.send(b"a select {5}\r\n").await;
+    assert_eq!(c.read_line().await, "+ Ready for literal data\r\n");
+    c.send(b"inbox\r\n").await;
+    assert_eq!(c.read_tagged("a").await, selected("a", 0, 0, None, 1));
+}
+
+#[tokio::test]
 async fn select_a_mailbox_with_new_messages() {
     let server = TestServer::start().await;
     server.deliver("INBOX", &message("one"));

@@ -367,6 +367,45 @@ async fn repository_failure_is_unavailable_and_the_next_command_works() {
 }
 
 #[tokio::test]
+async fn repository_errors_map_to_response_codes() {
+    let server = TestServer::start().await;
+    let mut c = server.alice().await;
+    for (error, answer) in [
+        (
+            MailboxError::NotFound,
+            "NO [NONEXISTENT] no such mailbox\r\n",
+        ),
+        (
+            MailboxError::NoPermission("x".into()),
+            "NO [NOPERM] permission denied: x\r\n",
+        ),
+        (
+            MailboxError::Cannot("not here".into()),
+            "NO [CANNOT] not here\r\n",
+        ),
+        (MailboxError::OverQuota, "NO [OVERQUOTA] quota exceeded\r\n"),
+        (MailboxError::TooBig, "NO [TOOBIG] message too large\r\n"),
+        (
+            MailboxError::Internal("bug".into()),
+            "NO [SERVERBUG] Internal error\r\n",
+        ),
+    ] {
+        server.repository.fail_next(1, error.clone());
+        assert_eq!(
+            c.command("a LIST \"\" \"*\"").await,
+            format!("a {answer}"),
+            "{error:?}"
+        );
+    }
+    server.repository.fail_next(1, MailboxError::LoginExpired);
+    c.send(b"b LIST \"\" \"*\"\r\n").await;
+    assert_eq!(
+        c.read_to_close().await,
+        "* BYE Your login is no longer valid\r\n"
+    );
+}
+
+#[tokio::test]
 async fn repository_failure_at_login_is_unavailable() {
     let server = TestServer::start().await;
     let (mut c, _) = RawClient::connect(server.address).await;
@@ -399,6 +438,29 @@ async fn silent_client_is_logged_out_before_login() {
         c.read_to_close().await,
         "* BYE Autologout; idle for too long\r\n"
     );
+}
+
+#[tokio::test]
+async fn busy_client_is_logged_out_if_it_never_logs_in() {
+    let server = TestServer::with(timeouts(
+        Duration::from_millis(10),
+        Duration::from_secs(3600),
+    ))
+    .await;
+    let (mut c, _) = RawClient::connect(server.address).await;
+    // NOOPs at least 2 ms apart, over at least 100 ms: they must not keep an unauthenticated
+    // connection alive beyond the 10 ms login timeout.
+    for _ in 0..50 {
+        c.send(b"a NOOP\r\n").await;
+        let line = c.read_line().await;
+        if line == "* BYE Autologout; idle for too long\r\n" {
+            assert!(c.closed().await);
+            return;
+        }
+        assert_eq!(line, "a OK NOOP completed\r\n");
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    panic!("still not logged out");
 }
 
 #[tokio::test]
@@ -474,4 +536,27 @@ async fn shutdown_says_bye_to_every_waiting_session() {
         );
     }
     assert!(tokio::net::TcpStream::connect(address).await.is_err());
+}
+
+#[tokio::test]
+async fn shutdown_lets_a_command_in_flight_finish_then_says_bye() {
+    let server = TestServer::start().await;
+    let mut c = server.alice().await;
+    let gauges = server.gauges();
+    let body = common::golden::message("late");
+    c.send(format!("a APPEND INBOX {{{}}}\r\n", body.len()).as_bytes())
+        .await;
+    assert_eq!(c.read_line().await, "+ Ready for literal data\r\n");
+    let shutdown = tokio::spawn(server.shutdown(Duration::from_secs(10)));
+    tokio::task::yield_now().await;
+    c.send(format!("{body}\r\n").as_bytes()).await;
+    assert_eq!(
+        c.read_to_close().await,
+        format!(
+            "a OK [APPENDUID {} 1] APPEND completed\r\n* BYE Server shutting down\r\n",
+            common::golden::VALIDITY
+        )
+    );
+    shutdown.await.unwrap();
+    assert_eq!(gauges.connections.load(Ordering::Relaxed), 0);
 }

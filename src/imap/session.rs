@@ -269,6 +269,13 @@ impl Session {
             Input::Command { command, literal } => self.command(command, literal, out).await,
             Input::Extended(extended) => self.extended(extended, out).await,
             Input::Invalid { tag, problem } => {
+                // Inside an exchange (AUTHENTICATE, IDLE) the line is not a command: its first
+                // word is no tag, and the exchange ends with BAD under the command's own tag.
+                let tag = match self.exchange.take() {
+                    Some(Exchange::Authenticate(sasl)) => Some(sasl.tag().clone()),
+                    Some(Exchange::Idle(tag)) => Some(tag),
+                    None => tag,
+                };
                 let (code, text) = match problem {
                     Problem::Syntax => (None, "Invalid command syntax"),
                     Problem::Limit => (

@@ -121,6 +121,7 @@ where
         tls,
     };
     let mut connection = Connection {
+        connected_at: Instant::now(),
         session: Session::new(shared.context.clone(), info),
         framer: Framer::new(shared.settings.framing),
         spool: None,
@@ -134,6 +135,7 @@ where
 }
 
 struct Connection {
+    connected_at: Instant,
     session: Session,
     framer: Framer,
     spool: Option<Spool>,
@@ -153,7 +155,7 @@ impl Connection {
         }
         let mut changes = self.shared.context.hub.subscribe();
         let mut buffer = BytesMut::with_capacity(16 * 1024);
-        let mut deadline = Instant::now() + self.timeout();
+        let mut deadline = self.deadline();
         let mut next_poll = Instant::now() + self.shared.settings.idle_poll;
         loop {
             let frame = self.framer.next_frame();
@@ -167,7 +169,7 @@ impl Connection {
                                 self.framer.push(&buffer);
                                 buffer.clear();
                                 if self.spool.is_some() {
-                                    deadline = Instant::now() + self.timeout();
+                                    deadline = self.deadline();
                                 }
                                 continue;
                             }
@@ -212,6 +214,9 @@ impl Connection {
                     continue;
                 }
                 Frame::Message(message) => {
+                    // Changes announced so far are covered by what this command looks at (an
+                    // IDLE looks when it starts); later ones must wake an IDLE it may start.
+                    while changes.try_recv().is_ok() {}
                     let input = match self.step {
                         Step::ReadLine | Step::Idle => Input::Line(message),
                         _ => {
@@ -223,10 +228,9 @@ impl Connection {
                     self.spooled = None;
                     // After the command: it may have logged the user in, and the idle timeout
                     // (not the login timeout) then applies. IDLE re-arms it too.
-                    deadline = Instant::now() + self.timeout();
+                    deadline = self.deadline();
                     if self.step == Step::Idle {
                         next_poll = Instant::now() + self.shared.settings.idle_poll;
-                        while changes.try_recv().is_ok() {}
                     }
                     result
                 }
@@ -256,11 +260,14 @@ impl Connection {
         }
     }
 
-    fn timeout(&self) -> Duration {
+    /// When the connection is logged out if nothing arrives: the idle timeout from now once
+    /// logged in; before that, the login timeout from the moment the client connected, however
+    /// busy it is.
+    fn deadline(&self) -> Instant {
         if self.session.user().is_some() {
-            self.shared.settings.idle_timeout
+            Instant::now() + self.shared.settings.idle_timeout
         } else {
-            self.shared.settings.login_timeout
+            self.connected_at + self.shared.settings.login_timeout
         }
     }
 
