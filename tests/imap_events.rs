@@ -329,6 +329,25 @@ async fn examine_and_status_do_not_claim_recent() {
 }
 
 #[tokio::test]
+async fn recent_stays_recent_for_an_examining_session_once_claimed_elsewhere() {
+    let server = TestServer::start().await;
+    server.deliver("INBOX", &message("m1"));
+    let mut looker = server.alice().await;
+    looker.command("a EXAMINE INBOX").await;
+    let mut reader = server.alice().await;
+    reader.command("b SELECT INBOX").await;
+    server.deliver("INBOX", &message("m2"));
+    assert_eq!(
+        looker.command("c NOOP").await,
+        "* 2 EXISTS\r\n* 2 RECENT\r\nc OK NOOP completed\r\n"
+    );
+    assert_eq!(
+        looker.command("d FETCH 1:2 (FLAGS)").await,
+        "* 1 FETCH (FLAGS (\\Recent))\r\n* 2 FETCH (FLAGS (\\Recent))\r\nd OK FETCH completed\r\n"
+    );
+}
+
+#[tokio::test]
 async fn a_new_message_is_recent_for_the_session_that_notices_it_first() {
     let (server, mut first, mut second, _) = two_sessions(1).await;
     second.command("a SELECT INBOX").await;

@@ -339,6 +339,23 @@ async fn non_synchronizing_literal_over_the_limit_is_skipped() {
 }
 
 #[tokio::test]
+async fn too_many_literals_in_one_command() {
+    let server = TestServer::start().await;
+    let (mut c, _) = RawClient::connect(server.address).await;
+    let mut command = b"a ID (".to_vec();
+    for _ in 0..17 {
+        command.extend_from_slice(b"\"k\" {1+}\r\nv ");
+    }
+    command.extend_from_slice(b")\r\n");
+    c.send(&command).await;
+    assert_eq!(
+        c.read_line().await,
+        "a BAD [LIMIT] Command exceeds the server's limits\r\n"
+    );
+    assert_eq!(c.command("b NOOP").await, "b OK NOOP completed\r\n");
+}
+
+#[tokio::test]
 async fn repository_failure_is_unavailable_and_the_next_command_works() {
     let server = TestServer::start().await;
     let mut c = server.alice().await;

@@ -433,13 +433,16 @@ impl Selected {
 
     fn take_recent(&mut self, view: &View) {
         if self.read_only {
+            // A read-only session claims nothing: what no session has claimed yet is recent
+            // for it, and stays so for the rest of the session (RFC 3501 §2.3.2), even once a
+            // read-write session claims it.
             let watermark = view.record.recent_watermark;
-            self.recent = view
-                .entries
-                .iter()
-                .filter(|e| e.uid > watermark)
-                .map(|e| e.uid)
-                .collect();
+            self.recent.extend(
+                view.entries
+                    .iter()
+                    .filter(|e| e.uid > watermark)
+                    .map(|e| e.uid),
+            );
         } else if let Some(range) = &view.recent {
             self.recent.extend(
                 view.entries
