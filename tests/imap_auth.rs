@@ -387,3 +387,32 @@ async fn authenticate_response_over_the_line_limit_ends_the_exchange_with_its_ta
     );
     assert_eq!(c.command("b LOGIN alice alice").await, logged_in("b"));
 }
+
+#[tokio::test]
+async fn imaps_client_that_never_starts_the_handshake_is_disconnected() {
+    let (mut options, _) = tls_options(false);
+    options.connection.login_timeout = std::time::Duration::from_millis(20);
+    let server = TestServer::with(options).await;
+    let address = server.tls_address.expect("IMAPS listener");
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    let mut rest = Vec::new();
+    let read = tokio::io::AsyncReadExt::read_to_end(&mut stream, &mut rest);
+    tokio::time::timeout(common::client::GUARD, read)
+        .await
+        .expect("the server did not close the connection")
+        .ok();
+    assert!(rest.is_empty());
+}
+
+#[tokio::test]
+async fn starttls_client_that_never_starts_the_handshake_is_disconnected() {
+    let (mut options, _) = tls_options(false);
+    options.connection.login_timeout = std::time::Duration::from_millis(200);
+    let server = TestServer::with(options).await;
+    let (mut c, _) = RawClient::connect(server.address).await;
+    assert_eq!(
+        c.command("a STARTTLS").await,
+        "a OK Begin TLS negotiation now\r\n"
+    );
+    assert!(c.closed().await);
+}

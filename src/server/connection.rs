@@ -105,13 +105,18 @@ pub async fn serve<S>(stream: S, peer: SocketAddr, tls: bool, shared: Connection
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
+    let connected_at = Instant::now();
     let mut transport = if tls {
         let Some(source) = &shared.tls else {
             return Ending::Failed("no TLS configuration".into());
         };
-        match source.acceptor().accept(stream).await {
-            Ok(stream) => Transport::Tls(Box::new(stream)),
-            Err(error) => return Ending::Failed(format!("TLS handshake: {error}")),
+        // The handshake counts against the login timeout: a client that never finishes it
+        // must not hold a connection forever.
+        let deadline = connected_at + shared.settings.login_timeout;
+        match tokio::time::timeout_at(deadline, source.acceptor().accept(stream)).await {
+            Ok(Ok(stream)) => Transport::Tls(Box::new(stream)),
+            Ok(Err(error)) => return Ending::Failed(format!("TLS handshake: {error}")),
+            Err(_) => return Ending::TimedOut,
         }
     } else {
         Transport::Plain(stream)
@@ -121,7 +126,7 @@ where
         tls,
     };
     let mut connection = Connection {
-        connected_at: Instant::now(),
+        connected_at,
         session: Session::new(shared.context.clone(), info),
         framer: Framer::new(shared.settings.framing),
         spool: None,
@@ -399,15 +404,18 @@ impl Connection {
                 return Err(Ending::Failed("STARTTLS on an encrypted connection".into()));
             }
         };
-        match source.acceptor().accept(plain).await {
-            Ok(stream) => {
+        // STARTTLS comes before login: the handshake must end within the login timeout.
+        let accept = source.acceptor().accept(plain);
+        match tokio::time::timeout_at(self.deadline(), accept).await {
+            Ok(Ok(stream)) => {
                 *transport = Transport::Tls(Box::new(stream));
                 self.session.tls_started();
                 self.step = Step::Continue;
                 self.framer.set_mode(Mode::Command);
                 Ok(())
             }
-            Err(error) => Err(Ending::Failed(format!("TLS handshake: {error}"))),
+            Ok(Err(error)) => Err(Ending::Failed(format!("TLS handshake: {error}"))),
+            Err(_) => Err(Ending::TimedOut),
         }
     }
 }
