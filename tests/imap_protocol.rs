@@ -577,3 +577,19 @@ async fn shutdown_lets_a_command_in_flight_finish_then_says_bye() {
     shutdown.await.unwrap();
     assert_eq!(gauges.connections.load(Ordering::Relaxed), 0);
 }
+
+#[tokio::test]
+async fn shutdown_closes_a_command_still_in_flight_after_the_grace_period() {
+    let server = TestServer::start().await;
+    let mut stuck = server.alice().await;
+    let (mut idle, _) = RawClient::connect(server.address).await;
+    let gauges = server.gauges();
+    stuck.send(b"a APPEND INBOX {100}\r\n").await;
+    assert_eq!(stuck.read_line().await, "+ Ready for literal data\r\n");
+
+    server.shutdown(Duration::from_millis(20)).await;
+
+    assert_eq!(gauges.connections.load(Ordering::Relaxed), 0);
+    assert_eq!(idle.read_to_close().await, "* BYE Server shutting down\r\n");
+    assert!(stuck.closed().await);
+}
