@@ -56,11 +56,18 @@ pub enum LiteralDecision {
     Refuse(Vec<u8>),
 }
 
-/// Decides about a literal announced by the command so far.
+/// Decides about a literal announced by the command so far, on a connection that is
+/// `authenticated` or not, when the command may hold `room` more bytes in memory.
+///
+/// An APPEND before login is refused before its literal: it can only fail, and its bytes must
+/// not cost memory or spool space. An APPEND literal that does not fit in `room` is spooled
+/// whatever the spool threshold says, so every message up to APPENDLIMIT can be stored.
 pub fn literal_decision(
     so_far: &[u8],
     announcement: Announcement,
     limits: &LiteralLimits,
+    authenticated: bool,
+    room: u64,
 ) -> LiteralDecision {
     let tag = first_token(so_far).map(|t| String::from_utf8_lossy(&t).into_owned());
     let refuse = |response: &str| match &tag {
@@ -72,10 +79,13 @@ pub fn literal_decision(
         .nth(1)
         .is_some_and(|word| word.eq_ignore_ascii_case(b"APPEND"));
     if is_append {
+        if !authenticated {
+            return refuse("BAD Log in first");
+        }
         if announcement.length > limits.append_limit {
             return refuse("NO [TOOBIG] Message too large");
         }
-        if announcement.length > limits.spool_threshold {
+        if announcement.length > limits.spool_threshold || announcement.length > room {
             return LiteralDecision::Spool;
         }
         return LiteralDecision::Inline;
@@ -107,24 +117,38 @@ mod tests {
     #[test]
     fn decisions() {
         assert_eq!(
-            literal_decision(b"a APPEND INBOX {50}\r\n", ann(50), &LIMITS),
+            literal_decision(b"a APPEND INBOX {50}\r\n", ann(50), &LIMITS, true, 10_000),
             LiteralDecision::Inline
         );
         assert_eq!(
-            literal_decision(b"a append INBOX {500}\r\n", ann(500), &LIMITS),
+            literal_decision(b"a append INBOX {500}\r\n", ann(500), &LIMITS, true, 10_000),
             LiteralDecision::Spool
         );
         assert_eq!(
-            literal_decision(b"a APPEND INBOX {5000}\r\n", ann(5000), &LIMITS),
+            literal_decision(
+                b"a APPEND INBOX {5000}\r\n",
+                ann(5000),
+                &LIMITS,
+                true,
+                10_000
+            ),
             LiteralDecision::Refuse(b"a NO [TOOBIG] Message too large\r\n".to_vec())
         );
         assert_eq!(
-            literal_decision(b"b LOGIN {50}\r\n", ann(50), &LIMITS),
+            literal_decision(b"b LOGIN {50}\r\n", ann(50), &LIMITS, true, 10_000),
             LiteralDecision::Refuse(b"b BAD [LIMIT] Literal too large\r\n".to_vec())
         );
         assert_eq!(
-            literal_decision(b"b LOGIN {5}\r\n", ann(5), &LIMITS),
+            literal_decision(b"b LOGIN {5}\r\n", ann(5), &LIMITS, true, 10_000),
             LiteralDecision::Inline
+        );
+        assert_eq!(
+            literal_decision(b"a APPEND INBOX {50}\r\n", ann(50), &LIMITS, true, 49),
+            LiteralDecision::Spool
+        );
+        assert_eq!(
+            literal_decision(b"c APPEND INBOX {5}\r\n", ann(5), &LIMITS, false, 10_000),
+            LiteralDecision::Refuse(b"c BAD Log in first\r\n".to_vec())
         );
     }
 

@@ -290,13 +290,17 @@ impl Selected {
                     }
                 }
             }
+            let mut recent_expunged = 0;
             for message in self.messages.iter().filter(|m| m.expunged) {
-                self.recent.remove(&message.uid);
+                if self.recent.remove(&message.uid) {
+                    recent_expunged += 1;
+                }
                 self.flag_changes.remove(&message.uid);
             }
             self.messages.retain(|m| !m.expunged);
-            // Expunged messages leave the RECENT count implicitly (RFC 3501 §7.3.2).
-            self.announced_recent = self.recent.len();
+            // Expunged messages leave the RECENT count implicitly (RFC 3501 §7.3.2); recent
+            // arrivals not yet announced still need a RECENT response below.
+            self.announced_recent = self.announced_recent.saturating_sub(recent_expunged);
         }
         if !self.new.is_empty() {
             let new = std::mem::take(&mut self.new);
@@ -429,13 +433,16 @@ impl Selected {
 
     fn take_recent(&mut self, view: &View) {
         if self.read_only {
+            // A read-only session claims nothing: what no session has claimed yet is recent
+            // for it, and stays so for the rest of the session (RFC 3501 §2.3.2), even once a
+            // read-write session claims it.
             let watermark = view.record.recent_watermark;
-            self.recent = view
-                .entries
-                .iter()
-                .filter(|e| e.uid > watermark)
-                .map(|e| e.uid)
-                .collect();
+            self.recent.extend(
+                view.entries
+                    .iter()
+                    .filter(|e| e.uid > watermark)
+                    .map(|e| e.uid),
+            );
         } else if let Some(range) = &view.recent {
             self.recent.extend(
                 view.entries

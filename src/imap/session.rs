@@ -269,6 +269,13 @@ impl Session {
             Input::Command { command, literal } => self.command(command, literal, out).await,
             Input::Extended(extended) => self.extended(extended, out).await,
             Input::Invalid { tag, problem } => {
+                // Inside an exchange (AUTHENTICATE, IDLE) the line is not a command: its first
+                // word is no tag, and the exchange ends with BAD under the command's own tag.
+                let tag = match self.exchange.take() {
+                    Some(Exchange::Authenticate(sasl)) => Some(sasl.tag().clone()),
+                    Some(Exchange::Idle(tag)) => Some(tag),
+                    None => tag,
+                };
                 let (code, text) = match problem {
                     Problem::Syntax => (None, "Invalid command syntax"),
                     Problem::Limit => (
@@ -309,7 +316,10 @@ impl Session {
         let uid_command = is_uid_command(&body);
         let result = match self.state_allows(&body) {
             Err(failure) => Err(failure),
-            Ok(()) => self.dispatch(&tag, body, literal, out).await,
+            Ok(()) => match self.before(&body).await {
+                Err(failure) => Err(failure),
+                Ok(()) => self.dispatch(&tag, body, literal, out).await,
+            },
         };
         let result = match result {
             Ok(Dispatched::Done(completion)) => Ok(completion),
@@ -325,6 +335,23 @@ impl Session {
             self.after_command(out, allows_expunge, uid_command).await?;
         }
         self.finish(tag, result, out).await
+    }
+
+    /// What a command needs before it runs: SEARCH must never return a message that is gone
+    /// from the repository, so it looks first (one cheap call; a listing only if something
+    /// changed). What it finds is reported after the results, when RFC 3501 §7.4.1 allows.
+    async fn before(&mut self, body: &CommandBody<'_>) -> Result<(), Failure> {
+        if !matches!(body, CommandBody::Search { .. }) {
+            return Ok(());
+        }
+        match self.look_for_changes(Sync::Check).await {
+            Err(Failure::Bye(text)) => Err(Failure::Bye(text)),
+            Err(failure) => {
+                tracing::debug!(?failure, "could not look for changes before SEARCH");
+                Ok(())
+            }
+            Ok(()) => Ok(()),
+        }
     }
 
     async fn extended(

@@ -105,13 +105,18 @@ pub async fn serve<S>(stream: S, peer: SocketAddr, tls: bool, shared: Connection
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
+    let connected_at = Instant::now();
     let mut transport = if tls {
         let Some(source) = &shared.tls else {
             return Ending::Failed("no TLS configuration".into());
         };
-        match source.acceptor().accept(stream).await {
-            Ok(stream) => Transport::Tls(Box::new(stream)),
-            Err(error) => return Ending::Failed(format!("TLS handshake: {error}")),
+        // The handshake counts against the login timeout: a client that never finishes it
+        // must not hold a connection forever.
+        let deadline = connected_at + shared.settings.login_timeout;
+        match tokio::time::timeout_at(deadline, source.acceptor().accept(stream)).await {
+            Ok(Ok(stream)) => Transport::Tls(Box::new(stream)),
+            Ok(Err(error)) => return Ending::Failed(format!("TLS handshake: {error}")),
+            Err(_) => return Ending::TimedOut,
         }
     } else {
         Transport::Plain(stream)
@@ -121,6 +126,7 @@ where
         tls,
     };
     let mut connection = Connection {
+        connected_at,
         session: Session::new(shared.context.clone(), info),
         framer: Framer::new(shared.settings.framing),
         spool: None,
@@ -134,6 +140,7 @@ where
 }
 
 struct Connection {
+    connected_at: Instant,
     session: Session,
     framer: Framer,
     spool: Option<Spool>,
@@ -153,7 +160,7 @@ impl Connection {
         }
         let mut changes = self.shared.context.hub.subscribe();
         let mut buffer = BytesMut::with_capacity(16 * 1024);
-        let mut deadline = Instant::now() + self.timeout();
+        let mut deadline = self.deadline();
         let mut next_poll = Instant::now() + self.shared.settings.idle_poll;
         loop {
             let frame = self.framer.next_frame();
@@ -167,7 +174,7 @@ impl Connection {
                                 self.framer.push(&buffer);
                                 buffer.clear();
                                 if self.spool.is_some() {
-                                    deadline = Instant::now() + self.timeout();
+                                    deadline = self.deadline();
                                 }
                                 continue;
                             }
@@ -212,9 +219,8 @@ impl Connection {
                     continue;
                 }
                 Frame::Message(message) => {
-                    deadline = Instant::now() + self.timeout();
-                    // Notifications so far are covered by the look at the repository that
-                    // every IDLE starts with; only later ones must wake it.
+                    // Changes announced so far are covered by what this command looks at (an
+                    // IDLE looks when it starts); later ones must wake an IDLE it may start.
                     while changes.try_recv().is_ok() {}
                     let input = match self.step {
                         Step::ReadLine | Step::Idle => Input::Line(message),
@@ -225,8 +231,10 @@ impl Connection {
                     };
                     let result = self.handle(transport, input).await;
                     self.spooled = None;
+                    // After the command: it may have logged the user in, and the idle timeout
+                    // (not the login timeout) then applies. IDLE re-arms it too.
+                    deadline = self.deadline();
                     if self.step == Step::Idle {
-                        deadline = Instant::now() + self.timeout();
                         next_poll = Instant::now() + self.shared.settings.idle_poll;
                     }
                     result
@@ -257,11 +265,14 @@ impl Connection {
         }
     }
 
-    fn timeout(&self) -> Duration {
+    /// When the connection is logged out if nothing arrives: the idle timeout from now once
+    /// logged in; before that, the login timeout from the moment the client connected, however
+    /// busy it is.
+    fn deadline(&self) -> Instant {
         if self.session.user().is_some() {
-            self.shared.settings.idle_timeout
+            Instant::now() + self.shared.settings.idle_timeout
         } else {
-            self.shared.settings.login_timeout
+            self.connected_at + self.shared.settings.login_timeout
         }
     }
 
@@ -297,10 +308,19 @@ impl Connection {
     where
         S: AsyncRead + AsyncWrite + Unpin + Send,
     {
+        let so_far = self.framer.message_so_far();
+        let room = self
+            .shared
+            .settings
+            .framing
+            .max_command
+            .saturating_sub(so_far.len());
         let decision = decode::literal_decision(
-            self.framer.message_so_far(),
+            so_far,
             announcement,
             &self.shared.settings.literals,
+            self.session.user().is_some(),
+            room as u64,
         );
         let continuation = b"+ Ready for literal data\r\n";
         match decision {
@@ -384,15 +404,18 @@ impl Connection {
                 return Err(Ending::Failed("STARTTLS on an encrypted connection".into()));
             }
         };
-        match source.acceptor().accept(plain).await {
-            Ok(stream) => {
+        // STARTTLS comes before login: the handshake must end within the login timeout.
+        let accept = source.acceptor().accept(plain);
+        match tokio::time::timeout_at(self.deadline(), accept).await {
+            Ok(Ok(stream)) => {
                 *transport = Transport::Tls(Box::new(stream));
                 self.session.tls_started();
                 self.step = Step::Continue;
                 self.framer.set_mode(Mode::Command);
                 Ok(())
             }
-            Err(error) => Err(Ending::Failed(format!("TLS handshake: {error}"))),
+            Ok(Err(error)) => Err(Ending::Failed(format!("TLS handshake: {error}"))),
+            Err(_) => Err(Ending::TimedOut),
         }
     }
 }

@@ -38,6 +38,9 @@ pub enum Security {
 pub struct RunningServer {
     addresses: Vec<(Security, SocketAddr)>,
     shutdown: CancellationToken,
+    /// Cancelled when the grace period of a shutdown is over: the connections still open
+    /// are closed.
+    force: CancellationToken,
     tracker: TaskTracker,
     gauges: Arc<Gauges>,
 }
@@ -50,6 +53,7 @@ impl RunningServer {
         max_connections: usize,
     ) -> std::io::Result<Self> {
         let tracker = TaskTracker::new();
+        let force = CancellationToken::new();
         let gauges = Arc::new(Gauges::default());
         let limit = Arc::new(Semaphore::new(max_connections.max(1)));
         let mut addresses = Vec::new();
@@ -69,11 +73,13 @@ impl RunningServer {
                 tracker_inner,
                 gauges,
                 limit,
+                force.clone(),
             ));
         }
         Ok(Self {
             addresses,
             shutdown: shared.shutdown.clone(),
+            force,
             tracker,
             gauges,
         })
@@ -92,8 +98,8 @@ impl RunningServer {
         self.gauges.clone()
     }
 
-    /// Stops accepting, tells every idle session BYE, and waits up to `grace` for the others
-    /// to finish their commands.
+    /// Stops accepting, tells every idle session BYE, waits up to `grace` for the others to
+    /// finish their commands, then closes whatever is still open.
     pub async fn shutdown(self, grace: Duration) {
         self.shutdown.cancel();
         self.tracker.close();
@@ -102,6 +108,8 @@ impl RunningServer {
             .is_err()
         {
             tracing::warn!("shutdown grace period over; closing the remaining connections");
+            self.force.cancel();
+            self.tracker.wait().await;
         }
     }
 }
@@ -113,6 +121,7 @@ async fn accept_loop(
     tracker: TaskTracker,
     gauges: Arc<Gauges>,
     limit: Arc<Semaphore>,
+    force: CancellationToken,
 ) {
     let mut backoff = Duration::from_millis(10);
     loop {
@@ -148,10 +157,16 @@ async fn accept_loop(
         let _ = stream.set_nodelay(true);
         let shared = shared.clone();
         let gauges = gauges.clone();
+        let force = force.clone();
         tracker.spawn(async move {
             gauges.connections.fetch_add(1, Ordering::Relaxed);
             tracing::info!(%peer, tls = security == Security::Implicit, "connection opened");
-            let ending = serve(stream, peer, security == Security::Implicit, shared).await;
+            let tls = security == Security::Implicit;
+            // Dropping the connection's future closes its socket.
+            let ending = tokio::select! {
+                ending = serve(stream, peer, tls, shared) => ending,
+                () = force.cancelled() => Ending::Shutdown,
+            };
             match &ending {
                 Ending::Failed(reason) => tracing::info!(%peer, %reason, "connection failed"),
                 other => tracing::info!(%peer, ending = ?other, "connection closed"),

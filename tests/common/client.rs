@@ -1,20 +1,30 @@
-//! A raw IMAP client for tests: sends exact bytes, reads exact bytes.
+//! A raw IMAP client for tests: sends exact bytes, reads exact bytes, in clear or over TLS.
 
 #![allow(dead_code)]
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
+use rustls::pki_types::ServerName;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+use tokio_rustls::TlsConnector;
+use tokio_rustls::client::TlsStream;
 
 /// How long a test waits for the server before failing (a guard against hangs, not a timing
 /// assertion).
 pub const GUARD: Duration = Duration::from_secs(30);
 
+/// The byte stream under a client.
+enum Stream {
+    Plain(TcpStream),
+    Tls(Box<TlsStream<TcpStream>>),
+}
+
 /// A connection that speaks raw IMAP.
 pub struct RawClient {
-    stream: TcpStream,
+    stream: Stream,
     buffer: Vec<u8>,
 }
 
@@ -23,7 +33,19 @@ impl RawClient {
     pub async fn connect(address: SocketAddr) -> (Self, String) {
         let stream = TcpStream::connect(address).await.expect("connect");
         let mut client = Self {
-            stream,
+            stream: Stream::Plain(stream),
+            buffer: Vec::new(),
+        };
+        let greeting = client.read_line().await;
+        (client, greeting)
+    }
+
+    /// Connects with implicit TLS (IMAPS) and returns the greeting line.
+    pub async fn connect_tls(address: SocketAddr, tls: &TlsClient) -> (Self, String) {
+        let stream = TcpStream::connect(address).await.expect("connect");
+        let stream = tls.handshake(stream).await;
+        let mut client = Self {
+            stream: Stream::Tls(Box::new(stream)),
             buffer: Vec::new(),
         };
         let greeting = client.read_line().await;
@@ -41,9 +63,33 @@ impl RawClient {
         client
     }
 
+    /// Starts TLS on a plain connection whose STARTTLS was just accepted. Bytes the server
+    /// sent in clear but the client has not read yet would be lost: there must be none.
+    pub async fn start_tls(self, tls: &TlsClient) -> Self {
+        assert!(
+            self.buffer.is_empty(),
+            "unread bytes before the TLS handshake: {:?}",
+            String::from_utf8_lossy(&self.buffer)
+        );
+        let Stream::Plain(stream) = self.stream else {
+            panic!("TLS is already active");
+        };
+        let stream = tls.handshake(stream).await;
+        Self {
+            stream: Stream::Tls(Box::new(stream)),
+            buffer: Vec::new(),
+        }
+    }
+
     /// Sends bytes as they are.
     pub async fn send(&mut self, bytes: &[u8]) {
-        self.stream.write_all(bytes).await.expect("write");
+        match &mut self.stream {
+            Stream::Plain(s) => s.write_all(bytes).await.expect("write"),
+            Stream::Tls(s) => {
+                s.write_all(bytes).await.expect("write");
+                s.flush().await.expect("flush");
+            }
+        }
     }
 
     /// Sends `tag command` (the tag is the first word) and reads up to the tagged answer.
@@ -108,18 +154,39 @@ impl RawClient {
         String::from_utf8_lossy(&std::mem::take(&mut self.buffer)).into_owned()
     }
 
-    /// Whether the server closed the connection.
+    /// Reads until the server closes the connection; returns what arrived before.
+    pub async fn read_to_close(&mut self) -> String {
+        let mut rest = std::mem::take(&mut self.buffer);
+        let read = async {
+            let mut chunk = [0u8; 4096];
+            loop {
+                match self.read_some(&mut chunk).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => rest.extend_from_slice(&chunk[..n]),
+                }
+            }
+        };
+        tokio::time::timeout(GUARD, read)
+            .await
+            .expect("the server did not close the connection");
+        String::from_utf8_lossy(&rest).into_owned()
+    }
+
+    /// Whether the server closed the connection (and sent nothing more).
     pub async fn closed(&mut self) -> bool {
-        let mut byte = [0u8; 1];
-        matches!(
-            tokio::time::timeout(GUARD, self.stream.read(&mut byte)).await,
-            Ok(Ok(0)) | Ok(Err(_))
-        )
+        self.read_to_close().await.is_empty()
+    }
+
+    async fn read_some(&mut self, chunk: &mut [u8]) -> std::io::Result<usize> {
+        match &mut self.stream {
+            Stream::Plain(s) => s.read(chunk).await,
+            Stream::Tls(s) => s.read(chunk).await,
+        }
     }
 
     async fn fill(&mut self) {
         let mut chunk = [0u8; 16 * 1024];
-        let n = self.stream.read(&mut chunk).await.expect("read");
+        let n = self.read_some(&mut chunk).await.expect("read");
         assert!(
             n > 0,
             "the server closed the connection; received so far: {:?}",
@@ -133,4 +200,38 @@ fn literal_length(line: &[u8]) -> Option<usize> {
     let body = line.strip_suffix(b"}\r\n")?;
     let open = body.iter().rposition(|&b| b == b'{')?;
     std::str::from_utf8(&body[open + 1..]).ok()?.parse().ok()
+}
+
+/// A TLS client that trusts one certificate, for the name `localhost`.
+pub struct TlsClient {
+    connector: TlsConnector,
+}
+
+impl TlsClient {
+    /// Trusts the certificate given as PEM.
+    pub fn trusting(certificate_pem: &str) -> Self {
+        use rustls::pki_types::CertificateDer;
+        use rustls::pki_types::pem::PemObject;
+        let mut roots = rustls::RootCertStore::empty();
+        for certificate in CertificateDer::pem_slice_iter(certificate_pem.as_bytes()) {
+            roots.add(certificate.expect("PEM")).expect("root");
+        }
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .expect("versions")
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        Self {
+            connector: TlsConnector::from(Arc::new(config)),
+        }
+    }
+
+    async fn handshake(&self, stream: TcpStream) -> TlsStream<TcpStream> {
+        let name = ServerName::try_from("localhost").expect("name");
+        tokio::time::timeout(GUARD, self.connector.connect(name, stream))
+            .await
+            .expect("the TLS handshake did not finish in time")
+            .expect("TLS handshake")
+    }
 }

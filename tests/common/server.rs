@@ -11,11 +11,29 @@ use alfresco_imap::imap::context::ThrottleSettings;
 use alfresco_imap::imap::{ChangeHub, ServerContext, SessionSettings};
 use alfresco_imap::mailbox::memory::{ALL_RIGHTS, MemoryRepository, READ_ONLY};
 use alfresco_imap::server::{
-    AppendBudget, ConnectionSettings, ConnectionShared, RunningServer, Security, TlsSource,
+    AppendBudget, ConnectionSettings, ConnectionShared, RunningServer, Security, TlsSource, tls,
 };
 use alfresco_imap::state::StateStore;
 use alfresco_imap::state::sqlite::SqliteStore;
 use tokio_util::sync::CancellationToken;
+
+use super::client::{RawClient, TlsClient};
+
+/// Options for a server with STARTTLS on the plain port and an IMAPS port, and a client that
+/// trusts its certificate. With `required`, credentials are refused before TLS.
+pub fn tls_options(required: bool) -> (Options, TlsClient) {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+    let (certificate, key) = tls::self_signed(&["localhost"]).expect("certificate");
+    let chain = vec![CertificateDer::from_pem_slice(certificate.as_bytes()).expect("PEM")];
+    let key = PrivateKeyDer::from_pem_slice(key.as_bytes()).expect("PEM");
+    let config = tls::config_from(chain, key).expect("TLS configuration");
+    let mut options = Options::default();
+    options.session.starttls = true;
+    options.session.tls_required = required;
+    options.tls = Some(TlsSource::new(config));
+    (options, TlsClient::trusting(&certificate))
+}
 
 /// A running test server.
 pub struct TestServer {
@@ -127,6 +145,23 @@ impl TestServer {
     /// The running server's gauges.
     pub fn gauges(&self) -> Arc<alfresco_imap::server::Gauges> {
         self.server.as_ref().unwrap().gauges()
+    }
+
+    /// A client logged in as alice.
+    pub async fn alice(&self) -> RawClient {
+        RawClient::login(self.address, "alice", "alice").await
+    }
+
+    /// A client logged in as bob.
+    pub async fn bob(&self) -> RawClient {
+        RawClient::login(self.address, "bob", "bob").await
+    }
+
+    /// Stores a message in one of alice's folders "underneath" the sessions; returns its
+    /// node id.
+    pub fn deliver(&self, folder: &str, message: &str) -> String {
+        self.repository
+            .deliver(Some("alice"), folder, message.as_bytes())
     }
 
     /// Shuts the server down.

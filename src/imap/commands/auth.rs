@@ -25,6 +25,13 @@ pub(crate) struct Sasl {
     state: SaslState,
 }
 
+impl Sasl {
+    /// The tag of the AUTHENTICATE command.
+    pub(crate) fn tag(&self) -> &Tag<'static> {
+        &self.tag
+    }
+}
+
 #[derive(Debug)]
 enum SaslState {
     /// PLAIN: waiting for the response.
