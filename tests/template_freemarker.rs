@@ -50,11 +50,14 @@ fn freemarker_jar() -> Option<PathBuf> {
     jar.is_file().then_some(jar)
 }
 
+/// A JDK: `java` that can run single-file source programs (it needs the `jdk.compiler` module).
 fn java_available() -> bool {
     Command::new("java")
-        .arg("-version")
+        .arg("--list-modules")
         .output()
-        .is_ok_and(|o| o.status.success())
+        .is_ok_and(|o| {
+            o.status.success() && String::from_utf8_lossy(&o.stdout).contains("jdk.compiler")
+        })
 }
 
 /// `ALFRESCO_TEMPLATES_DIR`, else `../shared/spec/alfresco-templates` from the crate root (also
@@ -78,7 +81,7 @@ fn templates_dir() -> PathBuf {
 /// The FreeMarker harness, or `None` (after the skip message) when it cannot run.
 fn harness() -> Option<PathBuf> {
     if !java_available() {
-        unavailable("java");
+        unavailable("a JDK (java with javac, OpenJDK 17)");
         return None;
     }
     let Some(jar) = freemarker_jar() else {
@@ -431,6 +434,40 @@ fn stock_templates_render_like_freemarker() {
     assert_eq!(rendered, 44 * 4 * 3);
 }
 
+/// A template using every member of the virtual-message model, prefixed property keys included.
+const MODEL_TEMPLATE: &str = r#"<#assign p = document.properties>
+${document.name?html} (${document.id}, ${document.storeType}://${document.storeId}, ${document.nodeRef})
+<#if p.title?? && p.title?has_content>Title: ${p.title?html} = ${p["cm:title"]?html}<#else>Untitled</#if>
+<#if p.description?exists>Description: ${p.description}<#else>No description</#if>
+Creator: ${p.creator} / ${p["cm:creator"]}, created ${p.created?datetime} (${p["cm:created"]?date?string.short})
+Modifier: ${p.modifier?html}, modified ${p.modified?string("yyyy-MM-dd'T'HH:mm:ssXXX")} = ${date?datetime}
+Size: ${document.size} bytes, ${document.size / 1024} Kb, ${(document.size / 1048576)?string("0.00")} MB, ${document.size?c}
+Type: ${document.mimetype}; rating ${p["ex:rating"]}; tags <#list p["ex:tags"] as tag>${tag?html}<#sep>, </#list>
+Folder: ${space.name} ${contentFolderUrl?html}
+Links: ${contextUrl}${document.webdavUrl} ${contextUrl}${document.url} ${shareContextUrl}/page/document-details?nodeRef=${document.nodeRef?url('UTF-8')}
+Missing: ${p["ex:missing"]!"-"} ${(document.missing.deeper)!"-"} ${p.unknown?has_content?string("yes", "no")}
+"#;
+
+#[test]
+fn virtual_message_model_renders_like_freemarker() {
+    let Some(jar) = harness() else { return };
+    let mut cases = Vec::new();
+    for (model_name, model) in stock_models() {
+        for locale in LOCALES {
+            cases.push(Case {
+                label: format!("model template with the {model_name} model"),
+                name: "model.ftl".into(),
+                text: MODEL_TEMPLATE.into(),
+                model: model.clone(),
+                locale: locale.into(),
+                zone: ZONE,
+            });
+        }
+    }
+    let report = compare(&jar, &cases, true);
+    assert!(report.is_empty(), "differences from FreeMarker:\n{report}");
+}
+
 #[test]
 fn stock_templates_use_only_supported_features() {
     let Some(templates) = stock_templates() else {
@@ -462,7 +499,7 @@ fn freemarker_version_is_recorded() {
 #[test]
 fn locale_data_matches_java() {
     if !java_available() {
-        unavailable("java");
+        unavailable("a JDK (java with javac, OpenJDK 17)");
         return;
     }
     let output = Command::new("java")
@@ -637,6 +674,19 @@ const EDGE_CASES: &[&str] = &[
     "  ${n}  \n  <#assign a = 1>  \n  <#if t>  \n  x  \n  </#if>  \n",
     "<#if t>\n<#if t>\n  deep\n</#if>\n</#if>\n",
     "${h.a + h.a} ${h.b + h.a} ${(h.a + 0.5) * 2}",
+    // String equality follows Java's collator: ignorable characters, decomposed accents.
+    "${('a\\x0001b' == 'ab')?c} ${('\\xE9' == 'e\\x0301')?c} ${('\\xC5' == 'A\\x030A')?c} ${('a\\x200Bb' == 'ab')?c} ${('a' == 'A')?c} ${('a\\tb' == 'ab')?c} ${('x' != 'x\\x0007')?c}",
+    // Tags and interpolations over several lines.
+    "a\n  <#if t &&\n     !f>\n  b\n  </#if>\nc\n",
+    "a\n  ${n +\n 1}\n  <#if\n t>\n x\n</#if\n>\nz",
+    "<#list seq as x>\n  <#if x == 'x'>\n    first\n  <#elseif x == 'y'>\n    second\n  </#if>\n<#else>\n  none\n</#list>\n",
+    "\t\t<#assign a = 1>\r\n\t${a}\t\r\n\t<#-- c -->\r\n",
+    "x<#if t>\n</#if>y\n<#if t></#if>\nz",
+    "",
+    "\n",
+    "<#if t>\n</#if>",
+    "<#-- only a comment -->",
+    "é😀 ${missing!} after\u{2028}${s}",
 ];
 
 /// Templates FreeMarker refuses (missing values, type errors, ...): we must refuse them too.

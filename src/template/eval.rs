@@ -5,6 +5,8 @@ use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::rc::Rc;
 
+use unicode_normalization::UnicodeNormalization;
+
 use super::RenderSettings;
 use super::ast::{ArithOp, BuiltIn, CmpOp, Expr, ExprKind, Node, StrPart};
 use super::date_format::{self, DateFormatError};
@@ -519,7 +521,7 @@ impl<'a> Renderer<'a> {
             (Some(Value::Boolean(a)), Some(Value::Boolean(b))) if equality => a.cmp(b),
             _ => match (string(l), string(r)) {
                 (Some(a), Some(b)) if equality => {
-                    if a == b {
+                    if collator_equal(&a, &b) {
                         Ordering::Equal
                     } else {
                         Ordering::Less
@@ -812,4 +814,18 @@ impl<'a> Renderer<'a> {
             )),
         }
     }
+}
+
+/// String equality as FreeMarker's `==` decides it with Java's `Collator` (tertiary strength):
+/// control characters and U+200B–U+200F are ignored, and accented letters equal their decomposed
+/// forms. (Java's rules differ from full canonical equivalence in rare cases: Hangul syllables
+/// against conjoining jamo, differently ordered combining marks, singletons such as U+2126.)
+fn collator_equal(a: &str, b: &str) -> bool {
+    if a == b {
+        return true;
+    }
+    let ignorable = |c: &char| matches!(*c, '\u{0}'..='\u{8}' | '\u{e}'..='\u{1f}' | '\u{7f}'..='\u{9f}' | '\u{200b}'..='\u{200f}');
+    a.nfd()
+        .filter(|c| !ignorable(c))
+        .eq(b.nfd().filter(|c| !ignorable(c)))
 }
