@@ -16,8 +16,10 @@ use super::repo::{Actor, Person, Repository, Site};
 /// What to render beyond the minimal node.
 #[derive(Debug, Clone, Default)]
 pub struct NodeView {
-    /// `include` values.
+    /// What is rendered: the `include` values, plus what single gets always add.
     pub include: BTreeSet<String>,
+    /// The `include` values as requested (kept by the `fields` filter).
+    pub requested: BTreeSet<String>,
     /// `fields` values (empty: all).
     pub fields: Vec<String>,
 }
@@ -25,13 +27,16 @@ pub struct NodeView {
 impl NodeView {
     /// From the raw `include` and `fields` lists.
     pub fn new(include: &[String], fields: &[String]) -> Self {
+        let include: BTreeSet<String> = include.iter().cloned().collect();
         Self {
-            include: include.iter().cloned().collect(),
+            requested: include.clone(),
+            include,
             fields: fields.to_vec(),
         }
     }
 
-    /// The view of a single get: `properties` and `aspectNames` always.
+    /// The view of a single get: `properties` and `aspectNames` always (but `fields` still
+    /// filters them out unless it names them).
     pub fn full(mut self) -> Self {
         self.include.insert("properties".into());
         self.include.insert("aspectNames".into());
@@ -237,7 +242,7 @@ pub fn node_json(repo: &Repository, actor: &Actor, node: &Node, view: &NodeView)
             .put("archivedAt", format_date(archived.at))
             .put("archivedByUser", user_info(repo, &archived.by));
     }
-    apply_fields(obj.build(), &view.fields, &view.include)
+    apply_fields(obj.build(), &view.fields, &view.requested)
 }
 
 /// Keeps only the listed top-level fields (plus the included ones); no-op when `fields` is empty.
