@@ -484,6 +484,41 @@ async fn every_exchange_matches_the_definitions() {
     scenarios(&handle.origin()).await;
     let exchanges = handle.take_recorded();
     assert!(exchanges.len() > 75, "{} exchanges", exchanges.len());
+    assert!(
+        exchanges.iter().all(|x| x
+            .request
+            .headers
+            .iter()
+            .all(|(k, _)| !k.eq_ignore_ascii_case("authorization"))),
+        "credentials are never recorded"
+    );
+    let upload = exchanges
+        .iter()
+        .find(|x| {
+            x.request
+                .form_fields
+                .contains(&"imap:messageHeaders".to_owned())
+        })
+        .expect("the upload was recorded");
+    assert_eq!(
+        upload.request.form_fields,
+        [
+            "filedata",
+            "name",
+            "versioningEnabled",
+            "autoRename",
+            "aspectNames",
+            "imap:messageSubject",
+            "imap:flagSeen",
+            "imap:messageHeaders",
+            "imap:messageHeaders"
+        ]
+    );
+    assert_eq!(upload.response.status, 201);
+    assert_eq!(
+        upload.response.body.as_ref().unwrap()["entry"]["name"],
+        "Message_1.eml"
+    );
     let violations = contract.check(&exchanges);
     assert!(
         violations.is_empty(),

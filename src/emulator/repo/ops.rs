@@ -423,7 +423,6 @@ impl Repository {
             }
         }
         self.touch(parent, actor, now);
-        self.post_activity(actor, &id, "added", now);
         if extract {
             self.schedule_extraction(&id, &actor.user, now);
         }
@@ -505,6 +504,7 @@ impl Repository {
         let id = self.create_child(
             actor, now, &parent, &name, &node_type, props, aspects, None, version,
         )?;
+        self.post_activity(actor, &id, "added", now);
         if let Some(perms) = req.permissions {
             self.apply_permissions(actor, &id, perms)?;
         }
@@ -596,7 +596,7 @@ impl Repository {
             mimetype: mimetypes::guess(&name).to_owned(),
             encoding: "UTF-8".into(),
         };
-        self.create_child(
+        let id = self.create_child(
             actor,
             now,
             &parent,
@@ -606,7 +606,9 @@ impl Repository {
             up.aspects.clone(),
             Some(content),
             version,
-        )
+        )?;
+        self.post_activity(actor, &id, "added", now);
+        Ok(id)
     }
 
     /// `PUT nodes/{id}`.
@@ -1028,7 +1030,6 @@ impl Repository {
         }
         let new_id = self.copy_tree(actor, now, &id, &target, &name);
         self.touch(&target, actor, now);
-        self.post_activity(actor, &new_id, "added", now);
         Ok(new_id)
     }
 
