@@ -2532,6 +2532,19 @@ async fn demo_seed_is_deterministic() {
     ] {
         assert_eq!(one.id(path), two.id(path));
     }
+    // Ids are derived from the seed paths: they never change between runs or machines.
+    assert_eq!(
+        one.emu.well_known().company_home,
+        "33862ce0-3339-403d-b388-cc672184278f"
+    );
+    assert_eq!(
+        one.id("Sites/marketing/documentLibrary"),
+        "063fa6f3-dca3-478a-b74b-e8e7731b701c"
+    );
+    assert_eq!(
+        one.id("Imap Home/alice/INBOX"),
+        "2dcdaff1-65ee-4f08-b6ee-b2394c865c55"
+    );
     let inbox = one.id("Imap Home/alice/INBOX");
     let a = one
         .alice

@@ -1,6 +1,31 @@
 //! Seed data. `empty` is the bootstrap tree the repository starts with; `demo` adds users, sites
 //! with documents, user homes and IMAP homes with e-mails. Everything is deterministic: ids come
 //! from the node's path, dates from a fixed start.
+//!
+//! The bootstrap tree (both seeds): `Company Home` (`33862ce0-3339-403d-b388-cc672184278f`) with
+//! `Data Dictionary/Imap Configs/Templates`, `Imap Home`, `Imap Attachments`, `User Homes`,
+//! `Sites` (`st:sites`) and `Shared`; user `admin`/`admin` (home: Company Home).
+//!
+//! The demo seed adds:
+//! - users `alice`/`alice` (Alice Adams, alice@example.com) and `bob`/`bob` (Bob Baker,
+//!   bob@example.com), with private homes `User Homes/alice` (2 documents) and
+//!   `User Homes/bob` (1 document);
+//! - the public site `marketing` (alice SiteManager, bob SiteConsumer; alice's site favourite and
+//!   her only IMAP favourite, preference `org.alfresco.share.sites.imapFavourites.marketing`),
+//!   with containers `documentLibrary` (`063fa6f3-dca3-478a-b74b-e8e7731b701c`, 28 documents —
+//!   PDF, DOCX, TXT, PNG with titles, descriptions and authors — in `Campaigns/Spring 2026`,
+//!   `Campaigns/Autumn 2026`, `Brand/Logos`, `Press Releases`, `Reports/2025` and at the top),
+//!   `calendar`, `dataLists`, `discussions`, and a `surf-config` folder;
+//! - the private site `engineering` (bob SiteManager, his site favourite; alice not a member)
+//!   with 5 documents in `Specifications`, `Diagrams` and at the top;
+//! - IMAP homes `Imap Home/alice` and `Imap Home/bob` as `provision-homes` makes them (created
+//!   by admin, inheritance off, the user `cm:owner` and only entry as Coordinator) with `INBOX`,
+//!   `Sent`, `Drafts`, `Junk` and `Archive`; alice's INBOX
+//!   (`2dcdaff1-65ee-4f08-b6ee-b2394c865c55`) holds 6 e-mails (one multipart/mixed with a PDF
+//!   and a PNG attachment, one with RFC 2047 headers and a UTF-8 body, one
+//!   multipart/alternative, a threaded reply), bob's holds 1; stored as the sidecar stores them
+//!   (`Message_<uuid>.eml`, `message/rfc822`, unversioned, `imap:imapContent` with the `imap:*`
+//!   properties and flags, `cm:title` = subject).
 
 pub mod files;
 pub mod mail;
