@@ -1,0 +1,284 @@
+//! Search: an index that follows the repository with a configurable lag (Alfresco's index is
+//! eventually consistent), the AFTS subset ([`afts`]) and its evaluation against indexed
+//! documents.
+
+pub mod afts;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Utc};
+
+use super::dictionary::{PropValue, is_subclass};
+use super::extraction;
+use super::repo::node::Node;
+use afts::{Expr, Field, Term};
+
+/// What the index knows about a node (a snapshot taken when the node changed).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Doc {
+    /// Node id.
+    pub id: String,
+    /// `cm:name`.
+    pub name: String,
+    /// Type.
+    pub node_type: String,
+    /// Aspects.
+    pub aspects: BTreeSet<String>,
+    /// Properties, including the auditable ones.
+    pub props: BTreeMap<String, PropValue>,
+    /// Primary parent.
+    pub parent: Option<String>,
+    /// Lower-cased full text of the content, when it is text or an e-mail.
+    pub text: Option<String>,
+    /// Creation order.
+    pub seq: u64,
+}
+
+impl Doc {
+    /// Indexes a node.
+    pub fn of(node: &Node) -> Self {
+        let mut props = node.props.clone();
+        props.insert("cm:name".into(), PropValue::Text(node.name.clone()));
+        props.insert("cm:created".into(), PropValue::Date(node.created_at));
+        props.insert("cm:modified".into(), PropValue::Date(node.modified_at));
+        props.insert(
+            "cm:creator".into(),
+            PropValue::Text(node.created_by.clone()),
+        );
+        props.insert(
+            "cm:modifier".into(),
+            PropValue::Text(node.modified_by.clone()),
+        );
+        let text = node.content.as_ref().and_then(|c| {
+            let bytes = c.data.all();
+            if c.mimetype == "message/rfc822" {
+                extraction::body_text(&bytes)
+            } else if c.mimetype.starts_with("text/") {
+                Some(String::from_utf8_lossy(&bytes).into_owned())
+            } else {
+                None
+            }
+        });
+        Self {
+            id: node.id.clone(),
+            name: node.name.clone(),
+            node_type: node.node_type.clone(),
+            aspects: node.aspects.clone(),
+            props,
+            parent: node.parent.clone(),
+            text: text.map(|t| t.to_lowercase()),
+            seq: node.seq,
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Pending {
+    due: DateTime<Utc>,
+    id: String,
+    doc: Option<Doc>,
+}
+
+/// The search index.
+#[derive(Debug, Default)]
+pub struct Index {
+    docs: BTreeMap<String, Doc>,
+    pending: Vec<Pending>,
+    last_tx: u64,
+}
+
+impl Index {
+    /// Queues a change (a new snapshot, or `None` for a removal) to become visible at `due`.
+    pub fn schedule(&mut self, due: DateTime<Utc>, id: String, doc: Option<Doc>) {
+        self.pending.push(Pending { due, id, doc });
+    }
+
+    /// Applies every queued change that is due.
+    pub fn apply_due(&mut self, now: DateTime<Utc>) {
+        let (due, later): (Vec<_>, Vec<_>) = std::mem::take(&mut self.pending)
+            .into_iter()
+            .partition(|p| p.due <= now);
+        self.pending = later;
+        for p in due {
+            self.last_tx += 1;
+            match p.doc {
+                Some(doc) => {
+                    self.docs.insert(p.id, doc);
+                }
+                None => {
+                    self.docs.remove(&p.id);
+                }
+            }
+        }
+    }
+
+    /// The indexed documents in index order (creation order).
+    pub fn docs(&self) -> Vec<&Doc> {
+        let mut docs: Vec<&Doc> = self.docs.values().collect();
+        docs.sort_by_key(|d| d.seq);
+        docs
+    }
+
+    /// The id of the last transaction the index has applied.
+    pub fn last_tx(&self) -> u64 {
+        self.last_tx
+    }
+}
+
+fn tokens(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|t| !t.is_empty())
+        .map(str::to_lowercase)
+        .collect()
+}
+
+/// Glob match with `*` and `?`, case-insensitive.
+fn glob(pattern: &str, text: &str) -> bool {
+    let p: Vec<char> = pattern.to_lowercase().chars().collect();
+    let t: Vec<char> = text.to_lowercase().chars().collect();
+    let (mut pi, mut ti, mut star, mut mark) = (0usize, 0usize, None::<usize>, 0usize);
+    while ti < t.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some(pi);
+            mark = ti;
+            pi += 1;
+        } else if let Some(s) = star {
+            pi = s + 1;
+            mark += 1;
+            ti = mark;
+        } else {
+            return false;
+        }
+    }
+    while pi < p.len() && p[pi] == '*' {
+        pi += 1;
+    }
+    pi == p.len()
+}
+
+fn is_wildcard(value: &str) -> bool {
+    value.contains('*') || value.contains('?')
+}
+
+/// Tokenised ("contains") match of a query value against a text field.
+fn text_matches(value: &str, quoted: bool, text: &str) -> bool {
+    if is_wildcard(value) && !quoted {
+        return glob(value, text) || tokens(text).iter().any(|t| glob(value, t));
+    }
+    let wanted = tokens(value);
+    if wanted.is_empty() {
+        return false;
+    }
+    let have = tokens(text);
+    if quoted && wanted.len() > 1 {
+        return have.windows(wanted.len()).any(|w| w == wanted.as_slice());
+    }
+    wanted.iter().all(|w| have.contains(w))
+}
+
+fn strip_store(value: &str) -> &str {
+    value
+        .strip_prefix("workspace://SpacesStore/")
+        .unwrap_or(value)
+}
+
+fn term_matches(term: &Term, doc: &Doc) -> bool {
+    match &term.field {
+        Field::Parent => doc.parent.as_deref() == Some(strip_store(&term.value)),
+        Field::Id => doc.id == strip_store(&term.value),
+        Field::Type if term.exact => doc.node_type == term.value,
+        Field::Type => is_subclass(&doc.node_type, &term.value),
+        Field::Aspect if term.exact => doc.aspects.contains(&term.value),
+        Field::Aspect => doc.aspects.iter().any(|a| is_subclass(a, &term.value)),
+        Field::Text => doc
+            .text
+            .as_deref()
+            .is_some_and(|text| text_matches(&term.value, term.quoted, text)),
+        Field::Property(name) => {
+            let Some(value) = doc.props.get(name) else {
+                return false;
+            };
+            let values: Vec<String> = match value {
+                PropValue::List(items) => items.iter().map(PropValue::as_text).collect(),
+                other => vec![other.as_text()],
+            };
+            if term.exact {
+                values.contains(&term.value)
+            } else {
+                values
+                    .iter()
+                    .any(|v| text_matches(&term.value, term.quoted, v))
+            }
+        }
+    }
+}
+
+/// Whether a document matches a query.
+pub fn matches(expr: &Expr, doc: &Doc) -> bool {
+    match expr {
+        Expr::And(items) => items.iter().all(|e| matches(e, doc)),
+        Expr::Or(items) => items.iter().any(|e| matches(e, doc)),
+        Expr::Not(inner) => !matches(inner, doc),
+        Expr::Term(term) => term_matches(term, doc),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(name: &str, text: Option<&str>) -> Doc {
+        let mut props = BTreeMap::new();
+        props.insert("cm:name".into(), PropValue::Text(name.into()));
+        props.insert("imap:messageId".into(), PropValue::Text("<a@b>".into()));
+        Doc {
+            id: "n1".into(),
+            name: name.into(),
+            node_type: "cm:content".into(),
+            aspects: ["imap:imapContent".to_owned()].into_iter().collect(),
+            props,
+            parent: Some("p1".into()),
+            text: text.map(str::to_lowercase),
+            seq: 1,
+        }
+    }
+
+    fn q(query: &str, d: &Doc) -> bool {
+        matches(&afts::parse(query, true).unwrap(), d)
+    }
+
+    #[test]
+    fn evaluates_terms() {
+        let d = doc(
+            "Quarterly Report.pdf",
+            Some("The budget for Q3 is approved"),
+        );
+        assert!(q("PARENT:\"workspace://SpacesStore/p1\"", &d));
+        assert!(!q("PARENT:p2", &d));
+        assert!(q("TYPE:\"cm:cmobject\"", &d));
+        assert!(!q("EXACTTYPE:\"cm:cmobject\"", &d));
+        assert!(q("ASPECT:\"imap:flaggable\"", &d));
+        assert!(!q("EXACTASPECT:\"imap:flaggable\"", &d));
+        assert!(q("=imap:messageId:\"<a@b>\"", &d));
+        assert!(!q("=imap:messageId:\"<A@b>\"", &d));
+        assert!(q("cm:name:report", &d));
+        assert!(q("cm:name:quart*", &d));
+        assert!(q("cm:name:\"Quarterly Report\"", &d));
+        assert!(!q("cm:name:\"Report Quarterly\"", &d));
+        assert!(q("TEXT:budget AND -TEXT:rejected", &d));
+        assert!(q("budget approved", &d));
+        assert!(!q("budget AND rejected", &d));
+        assert!(q("(rejected OR approved) AND NOT cm:name:draft", &d));
+    }
+
+    #[test]
+    fn glob_matches() {
+        assert!(glob("a*c", "abbbc"));
+        assert!(glob("a?c", "abc"));
+        assert!(!glob("a?c", "abbc"));
+        assert!(glob("*", ""));
+    }
+}

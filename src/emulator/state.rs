@@ -1,0 +1,83 @@
+//! The state shared by the HTTP handlers and the test handle: the repository behind one mutex,
+//! the clock, the request recorder, injected faults and the probe switches.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use chrono::{DateTime, Utc};
+
+use super::clock::Clock;
+use super::faults::Faults;
+use super::recording::Recorder;
+use super::repo::Repository;
+
+/// Health switches for the probes.
+#[derive(Debug, Clone, Copy)]
+pub struct Probes {
+    /// `-ready-` answers 200 (else 503).
+    pub ready: bool,
+    /// `-live-` answers 200 (else 503).
+    pub live: bool,
+}
+
+/// Everything the server and the handle share.
+#[derive(Debug)]
+pub struct Shared {
+    repo: Mutex<Repository>,
+    clock: Arc<dyn Clock>,
+    /// Recorded exchanges, when recording is on.
+    pub recorder: Option<Recorder>,
+    /// Injected faults.
+    pub faults: Faults,
+    probes: Mutex<Probes>,
+}
+
+impl Shared {
+    /// Shared state around a repository.
+    pub fn new(repo: Repository, clock: Arc<dyn Clock>, record: bool) -> Self {
+        Self {
+            repo: Mutex::new(repo),
+            clock,
+            recorder: record.then(Recorder::default),
+            faults: Faults::default(),
+            probes: Mutex::new(Probes {
+                ready: true,
+                live: true,
+            }),
+        }
+    }
+
+    /// The current time.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// The clock.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Repository> {
+        self.repo.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Runs `f` on the repository at the current time: due background work runs first, and
+    /// the changes are committed to the search index after.
+    pub fn with_repo<T>(&self, f: impl FnOnce(&mut Repository, DateTime<Utc>) -> T) -> T {
+        let now = self.now();
+        let mut repo = self.lock();
+        repo.tick(now);
+        let out = f(&mut repo, now);
+        repo.commit_at(now);
+        out
+    }
+
+    /// The probe switches.
+    pub fn probes(&self) -> Probes {
+        *self.probes.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Changes the probe switches.
+    pub fn set_probes(&self, probes: Probes) {
+        *self.probes.lock().unwrap_or_else(|e| e.into_inner()) = probes;
+    }
+}
