@@ -336,8 +336,6 @@ async fn rename_inbox_moves_its_messages_and_leaves_it_empty() {
 }
 
 #[tokio::test]
-#[ignore = "the in-memory backend (src/mailbox/memory.rs, rename) moves INBOX's inferiors \
-            along with its messages"]
 async fn rename_inbox_leaves_its_inferiors_alone() {
     let server = TestServer::start().await;
     let mut c = server.alice().await;

@@ -402,14 +402,19 @@ impl MemoryMailboxes {
         }
     }
 
+    /// The folder a selected mailbox stands for, found by its id (a folder renamed
+    /// underneath a session is still the same mailbox).
     fn selectable(&self, repo: &Repo, info: &MailboxInfo) -> Result<FolderName, MailboxError> {
-        let (key, folder) = repo
-            .find(&self.user, &info.name)
+        let id = info
+            .key
+            .as_ref()
+            .map(|k| &k.folder_id)
             .ok_or(MailboxError::MailboxGone)?;
-        if Some(&folder.id) != info.key.as_ref().map(|k| &k.folder_id) {
-            return Err(MailboxError::MailboxGone);
-        }
-        Ok(key)
+        repo.folders
+            .iter()
+            .find(|(key, folder)| &folder.id == id && repo.visible(&self.user, key, folder))
+            .map(|(key, _)| key.clone())
+            .ok_or(MailboxError::MailboxGone)
     }
 }
 
@@ -541,10 +546,12 @@ impl Mailboxes for MemoryMailboxes {
             return Err(MailboxError::AlreadyExists);
         }
         let prefix = format!("{}{}", key.name, DELIMITER);
+        // RFC 3501 §6.3.5: renaming INBOX moves its messages only; its inferiors stay.
         let moved: Vec<FolderName> = repo
             .folders
             .keys()
-            .filter(|k| k.owner == key.owner && (k.name == key.name || k.name.starts_with(&prefix)))
+            .filter(|k| k.owner == key.owner)
+            .filter(|k| k.name == key.name || (from != "INBOX" && k.name.starts_with(&prefix)))
             .cloned()
             .collect();
         for old in moved {
