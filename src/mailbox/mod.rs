@@ -3,4 +3,5 @@
 pub mod backend;
 
 pub use backend::*;
+pub mod alfresco;
 pub mod memory;

@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+pub mod alfresco;
 pub mod client;
 pub mod contract;
 pub mod golden;

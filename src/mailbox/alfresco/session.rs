@@ -1,0 +1,328 @@
+//! Logging in with the repository, and one user's repository as [`Mailboxes`].
+
+use std::collections::HashMap;
+use std::ops::Range;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+
+use super::errors::folder_error;
+use super::home::{Home, find_home};
+use super::settings::BackendSettings;
+use super::tree::{FolderCache, Place};
+use crate::alfresco::{
+    AlfrescoClient, BearerToken, Node, NodeQuery, Password, ROOT, RepoSession, RestError,
+};
+use crate::clock::SharedClock;
+use crate::mailbox::{
+    AppendRequest, AuthError, Authenticator, Content, Credentials, Item, ItemRef, Listing,
+    MailboxError, MailboxInfo, Mailboxes, Presence,
+};
+
+/// What every user's mailboxes share: the REST client, the settings, and caches of things
+/// that are the same for everybody (node ids of configured paths).
+pub struct AlfrescoBackend {
+    pub(super) client: AlfrescoClient,
+    pub(super) settings: Arc<BackendSettings>,
+    pub(super) clock: SharedClock,
+    /// Node ids of configured paths (mount points, the home root), which are the same for
+    /// every user; whether a user may see them is asked each time.
+    paths: Mutex<HashMap<Vec<String>, String>>,
+    pub(super) folders: FolderCache,
+}
+
+impl std::fmt::Debug for AlfrescoBackend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AlfrescoBackend").finish_non_exhaustive()
+    }
+}
+
+impl AlfrescoBackend {
+    /// A backend over `client`.
+    pub fn new(client: AlfrescoClient, settings: BackendSettings, clock: SharedClock) -> Arc<Self> {
+        let folders = FolderCache::new(settings.folder_ttl);
+        Arc::new(Self {
+            client,
+            settings: Arc::new(settings),
+            clock,
+            paths: Mutex::new(HashMap::new()),
+            folders,
+        })
+    }
+
+    /// The REST client (for metrics).
+    pub fn client(&self) -> &AlfrescoClient {
+        &self.client
+    }
+
+    /// The authenticator for the IMAP server.
+    pub fn authenticator(self: &Arc<Self>) -> Arc<dyn Authenticator> {
+        Arc::new(AlfrescoAuthenticator {
+            backend: self.clone(),
+        })
+    }
+
+    /// The node id of a folder given as names below Company Home, looked up as `session`.
+    pub(super) async fn path_id(
+        &self,
+        session: &RepoSession,
+        names: &[String],
+    ) -> Result<String, MailboxError> {
+        if names.is_empty() {
+            if let Some(id) = self.cached_path(names) {
+                return Ok(id);
+            }
+            let root = session
+                .node(ROOT, &NodeQuery::default())
+                .await
+                .map_err(folder_error)?;
+            self.remember_path(names, &root.id);
+            return Ok(root.id);
+        }
+        if let Some(id) = self.cached_path(names) {
+            return Ok(id);
+        }
+        let node = lookup_path(session, ROOT, names).await?;
+        self.remember_path(names, &node.id);
+        Ok(node.id)
+    }
+
+    fn cached_path(&self, names: &[String]) -> Option<String> {
+        self.paths.lock().ok()?.get(names).cloned()
+    }
+
+    fn remember_path(&self, names: &[String], id: &str) {
+        if let Ok(mut paths) = self.paths.lock() {
+            paths.insert(names.to_vec(), id.to_owned());
+        }
+    }
+}
+
+/// Looks up the folder at `names` below `start` by exact name: one call with `relativePath`
+/// (which matches names without regard to case), then the path is checked element by element.
+pub(super) async fn lookup_path(
+    session: &RepoSession,
+    start: &str,
+    names: &[String],
+) -> Result<Node, MailboxError> {
+    if names
+        .iter()
+        .any(|n| n.is_empty() || n == "." || n == ".." || n.contains('/'))
+    {
+        return Err(MailboxError::NotFound);
+    }
+    let query = NodeQuery {
+        include: vec![
+            crate::alfresco::Include::Path,
+            crate::alfresco::Include::AllowableOperations,
+        ],
+        relative_path: Some(names.join("/")),
+        ..NodeQuery::default()
+    };
+    let node = session.node(start, &query).await.map_err(folder_error)?;
+    let path = node
+        .path
+        .as_ref()
+        .map(|p| p.elements.as_slice())
+        .unwrap_or(&[]);
+    let mut found: Vec<&str> = path.iter().map(|e| e.name.as_str()).collect();
+    found.push(node.name.as_str());
+    let tail = found
+        .len()
+        .checked_sub(names.len())
+        .map(|start| &found[start..]);
+    let exact = tail.is_some_and(|tail| {
+        tail.iter()
+            .zip(names)
+            .all(|(have, want)| crate::imap::names::same_name(have, want))
+    });
+    if exact {
+        Ok(node)
+    } else {
+        Err(MailboxError::NotFound)
+    }
+}
+
+/// Checks IMAP credentials with the repository.
+#[derive(Debug)]
+pub struct AlfrescoAuthenticator {
+    backend: Arc<AlfrescoBackend>,
+}
+
+#[async_trait]
+impl Authenticator for AlfrescoAuthenticator {
+    async fn authenticate(
+        &self,
+        credentials: &Credentials,
+    ) -> Result<Arc<dyn Mailboxes>, AuthError> {
+        let client = &self.backend.client;
+        let session = match credentials {
+            Credentials::Password { user, password } => client
+                .login(user, Password::new(password.expose()))
+                .await
+                .map_err(login_error)?,
+            Credentials::Bearer { token, .. } => {
+                RepoSession::with_bearer(client.clone(), BearerToken::new(token.expose()))
+                    .map_err(login_error)?
+            }
+        };
+        let person = session.me().await.map_err(login_error)?;
+        let home = find_home(&self.backend, &session, &person.id).await?;
+        Ok(Arc::new(AlfrescoMailboxes {
+            backend: self.backend.clone(),
+            session,
+            user: person.id,
+            home,
+            sites: super::tree::SiteCache::default(),
+        }))
+    }
+}
+
+fn login_error(error: RestError) -> AuthError {
+    match &error {
+        RestError::LoginFailed | RestError::AuthenticationLost { .. } => AuthError::Rejected,
+        _ if error.status() == Some(401) || error.status() == Some(403) => AuthError::Rejected,
+        _ => AuthError::Unavailable(error.to_string()),
+    }
+}
+
+/// One user's repository as mailboxes.
+pub struct AlfrescoMailboxes {
+    pub(super) backend: Arc<AlfrescoBackend>,
+    pub(super) session: RepoSession,
+    pub(super) user: String,
+    pub(super) home: Home,
+    pub(super) sites: super::tree::SiteCache,
+}
+
+impl std::fmt::Debug for AlfrescoMailboxes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AlfrescoMailboxes")
+            .field("user", &self.user)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AlfrescoMailboxes {
+    /// The settings.
+    pub(super) fn settings(&self) -> &BackendSettings {
+        &self.backend.settings
+    }
+}
+
+#[async_trait]
+impl Mailboxes for AlfrescoMailboxes {
+    fn user(&self) -> &str {
+        &self.user
+    }
+
+    async fn children(&self, parent: Option<&str>) -> Result<Vec<MailboxInfo>, MailboxError> {
+        match parent {
+            None => self.top_level().await,
+            Some(name) => {
+                let place = self.resolve(name).await?;
+                self.children_of(&place).await
+            }
+        }
+    }
+
+    async fn mailbox(&self, name: &str) -> Result<MailboxInfo, MailboxError> {
+        let place = self.resolve(name).await?;
+        self.info_of(&place).await
+    }
+
+    async fn default_subscription_roots(&self) -> Result<Vec<String>, MailboxError> {
+        self.subscription_roots().await
+    }
+
+    async fn subscription_changed(&self, name: &str, subscribed: bool) -> Result<(), MailboxError> {
+        self.site_subscription_changed(name, subscribed).await
+    }
+
+    async fn create(&self, name: &str) -> Result<(), MailboxError> {
+        self.create_mailbox(name).await
+    }
+
+    async fn delete(&self, name: &str) -> Result<(), MailboxError> {
+        self.delete_mailbox(name).await
+    }
+
+    async fn rename(&self, from: &str, to: &str) -> Result<(), MailboxError> {
+        self.rename_mailbox(from, to).await
+    }
+
+    async fn list(&self, mailbox: &MailboxInfo) -> Result<Listing, MailboxError> {
+        match Place::of_info(mailbox)? {
+            Place::Trash => self.list_trash().await,
+            Place::Folder(folder) => self.list_folder(&folder.id, folder.mode).await,
+        }
+    }
+
+    async fn changed_since(
+        &self,
+        mailbox: &MailboxInfo,
+        stamp: &str,
+    ) -> Result<bool, MailboxError> {
+        match Place::of_info(mailbox)? {
+            Place::Trash => self.trash_changed_since(stamp).await,
+            Place::Folder(folder) => self.folder_changed_since(&folder.id, stamp).await,
+        }
+    }
+
+    async fn presence(
+        &self,
+        mailbox: &MailboxInfo,
+        node_ids: &[String],
+    ) -> Result<Vec<Presence>, MailboxError> {
+        let place = Place::of_info(mailbox)?;
+        let mut out = Vec::with_capacity(node_ids.len());
+        for id in node_ids {
+            out.push(self.presence_of(&place, id).await?);
+        }
+        Ok(out)
+    }
+
+    async fn content(
+        &self,
+        mailbox: &MailboxInfo,
+        item: &ItemRef,
+        range: Option<Range<u64>>,
+    ) -> Result<Content, MailboxError> {
+        let _ = mailbox;
+        self.message_content(item, range).await
+    }
+
+    async fn append(
+        &self,
+        mailbox: &MailboxInfo,
+        request: &AppendRequest,
+    ) -> Result<Item, MailboxError> {
+        self.append_message(mailbox, request).await
+    }
+
+    async fn copy(
+        &self,
+        from: &MailboxInfo,
+        items: &[ItemRef],
+        to: &MailboxInfo,
+    ) -> Result<Vec<Item>, MailboxError> {
+        self.copy_messages(from, items, to).await
+    }
+
+    async fn move_to(
+        &self,
+        from: &MailboxInfo,
+        items: &[ItemRef],
+        to: &MailboxInfo,
+    ) -> Result<Vec<Item>, MailboxError> {
+        self.move_messages(from, items, to).await
+    }
+
+    async fn expunge(
+        &self,
+        mailbox: &MailboxInfo,
+        items: &[ItemRef],
+    ) -> Result<Vec<Result<(), MailboxError>>, MailboxError> {
+        self.expunge_messages(mailbox, items).await
+    }
+}

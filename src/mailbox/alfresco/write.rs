@@ -1,0 +1,812 @@
+//! Everything that changes the repository: APPEND, COPY, MOVE, EXPUNGE, and CREATE, DELETE,
+//! RENAME of mailboxes. A change is reported done only once the repository confirmed it.
+//!
+//! A mail client can never put repository content where the repository would not (design
+//! decision 11): messages go only into mailboxes whose view shows them (no document into an
+//! ARCHIVE mailbox, no e-mail into a VIRTUAL one), and documents never into the private IMAP
+//! home.
+
+use bytes::Bytes;
+use chrono::Utc;
+use tokio::io::AsyncReadExt;
+use uuid::Uuid;
+
+use super::errors::{folder_error, mailbox_error, message_error};
+use super::listing::{Identity, item_of};
+use super::session::AlfrescoMailboxes;
+use super::tree::{Folder, Place, Resolved, Zone};
+use crate::alfresco::{
+    ChildrenQuery, Include, NewFolder, Node, NodeQuery, NodeUpdate, RestError, Upload,
+    UploadContent, WHERE_FILES,
+};
+use crate::config::ViewMode;
+use crate::mailbox::{
+    AppendRequest, DELIMITER, Item, ItemRef, MailboxError, MailboxInfo, MessageBody,
+};
+use crate::message::metadata::{email_metadata, referenced_nodes};
+
+/// How many bytes of an APPENDed message are read for its header.
+const HEADER_PREFIX: usize = 256 * 1024;
+
+/// How many `name (n).ext` names are tried on a name clash.
+const RENAME_ATTEMPTS: u32 = 50;
+
+/// What a message is, for the mode rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Email,
+    Document,
+}
+
+fn kind_of(item: &ItemRef) -> Kind {
+    match Identity::parse(&item.identity) {
+        Identity::Email { .. } => Kind::Email,
+        Identity::Document => Kind::Document,
+    }
+}
+
+fn shows(mode: ViewMode, kind: Kind) -> bool {
+    !matches!(
+        (mode, kind),
+        (ViewMode::Archive, Kind::Document) | (ViewMode::Virtual, Kind::Email)
+    )
+}
+
+impl AlfrescoMailboxes {
+    /// The target folder of an APPEND/COPY/MOVE, with the mode rule applied to `kinds`.
+    async fn target(&self, mailbox: &MailboxInfo, kinds: &[Kind]) -> Result<Folder, MailboxError> {
+        let Resolved::Folder(folder) = self.resolve(&mailbox.name).await? else {
+            return Err(MailboxError::Cannot(
+                "messages cannot be stored in Trash; move them there instead".into(),
+            ));
+        };
+        for kind in kinds {
+            if !shows(folder.mode, *kind) {
+                return Err(MailboxError::Cannot(match kind {
+                    Kind::Document => {
+                        "documents cannot go into a mailbox that shows only e-mails".into()
+                    }
+                    Kind::Email => {
+                        "e-mails cannot go into a mailbox that shows only documents".into()
+                    }
+                }));
+            }
+        }
+        if kinds.contains(&Kind::Document) && self.in_home(&folder).await? {
+            return Err(MailboxError::Cannot(
+                "repository documents cannot be moved or copied into your private mail folders"
+                    .into(),
+            ));
+        }
+        Ok(*folder)
+    }
+
+    /// Whether a folder is (inside) the user's IMAP home, whatever name reached it.
+    async fn in_home(&self, folder: &Folder) -> Result<bool, MailboxError> {
+        if folder.zone == Zone::Home || folder.node.id == self.home.id {
+            return Ok(true);
+        }
+        let node = match &folder.node.path {
+            Some(_) => folder.node.clone(),
+            None => self.folder_node(&folder.node.id).await?,
+        };
+        Ok(node
+            .path
+            .as_ref()
+            .is_some_and(|p| p.elements.iter().any(|e| e.id == self.home.id)))
+    }
+
+    /// APPEND: stores an e-mail (or, for a message that names a document the user can read,
+    /// copies or restores that document instead).
+    pub(super) async fn append_message(
+        &self,
+        mailbox: &MailboxInfo,
+        request: &AppendRequest,
+    ) -> Result<Item, MailboxError> {
+        let Place::Folder(place) = Place::of_info(mailbox)? else {
+            return Err(MailboxError::Cannot(
+                "messages cannot be appended to Trash".into(),
+            ));
+        };
+        let head = read_head(&request.body).await?;
+        if place.mode != ViewMode::Archive {
+            for node_id in referenced_nodes(&head) {
+                if let Some(item) = self
+                    .round_trip(&node_id.to_string(), mailbox, place.mode)
+                    .await?
+                {
+                    return Ok(item);
+                }
+            }
+        }
+        let folder = self.target(mailbox, &[Kind::Email]).await?;
+        let name = format!("Message_{}.eml", Uuid::new_v4());
+        let metadata = email_metadata(&head);
+        let received = request
+            .internal_date
+            .map(|d| d.with_timezone(&Utc))
+            .unwrap_or_else(|| self.backend.clock.now());
+        let content = match &request.body {
+            MessageBody::Memory(bytes) => UploadContent::Bytes(bytes.clone()),
+            MessageBody::File { path, .. } => UploadContent::File(path.clone()),
+        };
+        let mut upload = Upload::new(name.clone(), content);
+        upload.mime_type = "message/rfc822".into();
+        upload.aspect_names = vec!["imap:imapContent".into()];
+        upload.include = vec![Include::AllowableOperations];
+        let date = |d: chrono::DateTime<chrono::FixedOffset>| {
+            crate::alfresco::date::format(&d.with_timezone(&Utc))
+        };
+        let mut properties: Vec<(&str, String)> = vec![(
+            "imap:dateReceived",
+            crate::alfresco::date::format(&received),
+        )];
+        if let Some(from) = &metadata.from {
+            properties.push(("imap:messageFrom", from.clone()));
+            properties.push(("cm:originator", from.clone()));
+        }
+        if let Some(to) = &metadata.to {
+            properties.push(("imap:messageTo", to.clone()));
+            properties.push(("cm:addressee", to.clone()));
+        }
+        if let Some(cc) = &metadata.cc {
+            properties.push(("imap:messageCc", cc.clone()));
+            properties.push(("cm:addressees", cc.clone()));
+        }
+        if let Some(subject) = &metadata.subject {
+            properties.push(("imap:messageSubject", subject.clone()));
+            properties.push(("cm:title", subject.clone()));
+            properties.push(("cm:description", subject.clone()));
+            properties.push(("cm:subjectline", subject.clone()));
+        }
+        if let Some(id) = &metadata.message_id {
+            properties.push(("imap:messageId", id.clone()));
+        }
+        if let Some(index) = &metadata.thread_index {
+            properties.push(("imap:threadIndex", index.clone()));
+        }
+        if let Some(sent) = metadata.sent {
+            properties.push(("imap:dateSent", date(sent)));
+            properties.push(("cm:sentdate", date(sent)));
+        }
+        for (key, value) in properties {
+            upload = upload.property(key, clean(&value));
+        }
+        let node = match self.session.upload(&folder.node.id, upload).await {
+            Ok(node) => node,
+            Err(error) if error.outcome_unknown() => {
+                // A timeout or a 5xx after sending: the name decides whether it was stored.
+                match self.find_child(&folder.node.id, &name).await? {
+                    Some(node) => node,
+                    None => return Err(mailbox_error(error, MailboxError::NotFound)),
+                }
+            }
+            Err(error) => return Err(mailbox_error(error, MailboxError::NotFound)),
+        };
+        self.extract_attachments(&folder, &node, &request.body)
+            .await;
+        item_of(&node, folder.mode)
+            .ok_or_else(|| MailboxError::Internal("the stored e-mail is not listed".into()))
+    }
+
+    /// A message APPENDed back from a generated one (Message-ID or X-Alfresco-NodeRef-ID name a
+    /// node): the node is copied into the target, or restored there from the trashcan (a
+    /// client that "moved" it by EXPUNGE then APPEND) keeping its id.
+    async fn round_trip(
+        &self,
+        node_id: &str,
+        target: &MailboxInfo,
+        mode: ViewMode,
+    ) -> Result<Option<Item>, MailboxError> {
+        let folder = match self.target(target, &[Kind::Document]).await {
+            Ok(folder) => folder,
+            Err(MailboxError::Cannot(_)) => return Ok(None),
+            Err(error) => return Err(error),
+        };
+        match self.session.node(node_id, &NodeQuery::default()).await {
+            Ok(node) if node.is_file && !node.has_aspect("imap:imapContent") => {
+                let copy = self.copy_with_free_name(&node, &folder.node.id).await?;
+                return Ok(item_of(&copy, mode));
+            }
+            Ok(_) => return Ok(None),
+            Err(error) if error.is_not_found() => {}
+            Err(error) if error.is_forbidden() => return Ok(None),
+            Err(error) => return Err(message_error(error)),
+        }
+        match self.session.deleted_node(node_id, &[]).await {
+            Ok(deleted) if deleted.node.is_file && !deleted.node.has_aspect("imap:imapContent") => {
+                let node = self
+                    .session
+                    .restore_deleted_node(node_id, Some(&folder.node.id))
+                    .await
+                    .map_err(message_error)?;
+                let node = self.fresh(&node.id).await?;
+                Ok(item_of(&node, mode))
+            }
+            Ok(_) => Ok(None),
+            Err(error) if error.is_not_found() || error.is_forbidden() => Ok(None),
+            Err(error) => Err(message_error(error)),
+        }
+    }
+
+    /// A node with everything [`item_of`] needs.
+    async fn fresh(&self, id: &str) -> Result<Node, MailboxError> {
+        let query = NodeQuery {
+            include: vec![Include::AllowableOperations],
+            ..NodeQuery::default()
+        };
+        self.session.node(id, &query).await.map_err(message_error)
+    }
+
+    async fn find_child(&self, folder: &str, name: &str) -> Result<Option<Node>, MailboxError> {
+        let query = NodeQuery {
+            include: vec![Include::AllowableOperations],
+            relative_path: Some(name.to_owned()),
+            ..NodeQuery::default()
+        };
+        match self.session.node(folder, &query).await {
+            Ok(node) if node.name == name => Ok(Some(node)),
+            Ok(_) => Ok(None),
+            Err(error) if error.is_not_found() => Ok(None),
+            Err(error) => Err(mailbox_error(error, MailboxError::NotFound)),
+        }
+    }
+
+    /// Copies a node into a folder, as `name (n).ext` when the name is taken.
+    async fn copy_with_free_name(&self, node: &Node, folder: &str) -> Result<Node, MailboxError> {
+        let include = [Include::AllowableOperations];
+        for attempt in 0..=RENAME_ATTEMPTS {
+            let name = numbered(&node.name, attempt);
+            let name = (attempt > 0).then_some(name.as_str());
+            match self
+                .session
+                .copy_node(&node.id, folder, name, &include)
+                .await
+            {
+                Ok(copy) => return Ok(copy),
+                Err(error) if error.is_conflict() => continue,
+                Err(error) => return Err(message_error(error)),
+            }
+        }
+        Err(MailboxError::Cannot(format!(
+            "no free name for a copy of {}",
+            node.name
+        )))
+    }
+
+    /// Moves a node into a folder, as `name (n).ext` when the name is taken.
+    async fn move_with_free_name(
+        &self,
+        node_id: &str,
+        name: &str,
+        folder: &str,
+    ) -> Result<Node, MailboxError> {
+        let include = [Include::AllowableOperations];
+        for attempt in 0..=RENAME_ATTEMPTS {
+            let new_name = numbered(name, attempt);
+            let new_name = (attempt > 0).then_some(new_name.as_str());
+            match self
+                .session
+                .move_node(node_id, folder, new_name, &include)
+                .await
+            {
+                Ok(node) => return Ok(node),
+                Err(error) if error.is_conflict() => continue,
+                Err(error) => return Err(message_error(error)),
+            }
+        }
+        Err(MailboxError::Cannot(format!("no free name to move {name}")))
+    }
+
+    /// COPY: documents are copied as nodes, e-mails stored again as new e-mails; all or
+    /// nothing (copies made before a failure are removed).
+    pub(super) async fn copy_messages(
+        &self,
+        from: &MailboxInfo,
+        items: &[ItemRef],
+        to: &MailboxInfo,
+    ) -> Result<Vec<Item>, MailboxError> {
+        let _ = from;
+        let kinds: Vec<Kind> = items.iter().map(kind_of).collect();
+        let folder = self.target(to, &kinds).await?;
+        let mut made: Vec<Node> = Vec::new();
+        let mut out = Vec::new();
+        for (item, kind) in items.iter().zip(&kinds) {
+            let result = match kind {
+                Kind::Document => match self
+                    .session
+                    .node(&item.node_id, &NodeQuery::default())
+                    .await
+                {
+                    Ok(node) => self.copy_with_free_name(&node, &folder.node.id).await,
+                    Err(error) => Err(message_error(error)),
+                },
+                Kind::Email => self.copy_email(&item.node_id, &folder.node.id).await,
+            };
+            match result {
+                Ok(node) => {
+                    out.push(item_of(&node, folder.mode));
+                    made.push(node);
+                }
+                Err(error) => {
+                    for node in &made {
+                        if let Err(cleanup) = self.session.delete_node(&node.id, true).await {
+                            tracing::warn!(%cleanup, "could not remove a copy after a failed COPY");
+                        }
+                    }
+                    return Err(error);
+                }
+            }
+        }
+        out.into_iter()
+            .map(|item| item.ok_or_else(|| MailboxError::Internal("a copy is not listed".into())))
+            .collect()
+    }
+
+    /// Stores a stored e-mail again in another folder, with its properties.
+    async fn copy_email(&self, node_id: &str, folder: &str) -> Result<Node, MailboxError> {
+        let source = self
+            .session
+            .node(node_id, &NodeQuery::default())
+            .await
+            .map_err(message_error)?;
+        let bytes = self
+            .session
+            .download(node_id, None)
+            .await
+            .map_err(message_error)?
+            .bytes()
+            .await
+            .map_err(message_error)?;
+        let mut upload = Upload::new(
+            format!("Message_{}.eml", Uuid::new_v4()),
+            UploadContent::Bytes(Bytes::from(bytes)),
+        );
+        upload.mime_type = "message/rfc822".into();
+        upload.aspect_names = vec!["imap:imapContent".into()];
+        upload.include = vec![Include::AllowableOperations];
+        for (key, value) in &source.properties {
+            let copied = key.starts_with("imap:message")
+                || key.starts_with("imap:date")
+                || key == "imap:threadIndex"
+                || key == "cm:title"
+                || key == "cm:description";
+            if let (true, Some(text)) = (copied, value.as_str()) {
+                upload = upload.property(key.clone(), text.to_owned());
+            }
+        }
+        self.session
+            .upload(folder, upload)
+            .await
+            .map_err(|e| mailbox_error(e, MailboxError::NotFound))
+    }
+
+    /// MOVE: the same nodes, into the target (the trashcan when the target is Trash, out of it
+    /// when the source is); all or nothing.
+    pub(super) async fn move_messages(
+        &self,
+        from: &MailboxInfo,
+        items: &[ItemRef],
+        to: &MailboxInfo,
+    ) -> Result<Vec<Item>, MailboxError> {
+        let source = Place::of_info(from)?;
+        let target = Place::of_info(to)?;
+        if target == Place::Trash {
+            let mut out = Vec::new();
+            for item in items {
+                match self.session.delete_node(&item.node_id, false).await {
+                    Ok(()) => {}
+                    Err(error) if error.is_not_found() => {}
+                    Err(error) => return Err(message_error(error)),
+                }
+                let deleted = self
+                    .session
+                    .deleted_node(&item.node_id, &[Include::Properties, Include::AspectNames])
+                    .await
+                    .map_err(message_error)?;
+                let mut listed = item_of(&deleted.node, ViewMode::Mixed)
+                    .ok_or_else(|| MailboxError::Internal("a deleted node is not listed".into()))?;
+                listed.rights.delete = true;
+                listed.rights.update = true;
+                out.push(listed);
+            }
+            return Ok(out);
+        }
+        let kinds: Vec<Kind> = items.iter().map(kind_of).collect();
+        let folder = self.target(to, &kinds).await?;
+        let mut done: Vec<(String, Option<String>)> = Vec::new();
+        let mut out = Vec::new();
+        for item in items {
+            let result = if source == Place::Trash {
+                match self
+                    .session
+                    .restore_deleted_node(&item.node_id, Some(&folder.node.id))
+                    .await
+                {
+                    Ok(node) => self.fresh(&node.id).await,
+                    Err(error) if error.is_conflict() => Err(MailboxError::Cannot(
+                        "a file of the same name is already there".into(),
+                    )),
+                    Err(error) => Err(message_error(error)),
+                }
+            } else {
+                match self
+                    .session
+                    .node(&item.node_id, &NodeQuery::default())
+                    .await
+                {
+                    Ok(node) => self
+                        .move_with_free_name(&item.node_id, &node.name, &folder.node.id)
+                        .await
+                        .inspect(|_| done.push((item.node_id.clone(), node.parent_id.clone()))),
+                    Err(error) => Err(message_error(error)),
+                }
+            };
+            match result.and_then(|node| {
+                item_of(&node, folder.mode)
+                    .ok_or_else(|| MailboxError::Internal("a moved node is not listed".into()))
+            }) {
+                Ok(item) => out.push(item),
+                Err(error) => {
+                    for (node, parent) in &done {
+                        if let Some(parent) = parent
+                            && let Err(undo) = self.session.move_node(node, parent, None, &[]).await
+                        {
+                            tracing::warn!(%undo, "could not move a message back after a failed MOVE");
+                        }
+                    }
+                    return Err(error);
+                }
+            }
+        }
+        if let Place::Folder(source) = &source {
+            self.backend.folders.forget(&self.user, &source.id).await;
+        }
+        Ok(out)
+    }
+
+    /// EXPUNGE: to the trashcan; in Trash for good; e-mails in Drafts for good (clients save
+    /// drafts every few minutes).
+    pub(super) async fn expunge_messages(
+        &self,
+        mailbox: &MailboxInfo,
+        items: &[ItemRef],
+    ) -> Result<Vec<Result<(), MailboxError>>, MailboxError> {
+        let place = Place::of_info(mailbox)?;
+        let drafts = mailbox.name == self.settings().special.drafts
+            && self.settings().drafts_delete_permanently;
+        let mut out = Vec::with_capacity(items.len());
+        for item in items {
+            let result = match &place {
+                Place::Trash => self.purge(&item.node_id).await,
+                Place::Folder(_) => {
+                    let permanent = drafts && kind_of(item) == Kind::Email;
+                    match self.session.delete_node(&item.node_id, permanent).await {
+                        Ok(()) => Ok(()),
+                        Err(error) if error.is_not_found() => Ok(()),
+                        Err(error) => Err(message_error(error)),
+                    }
+                }
+            };
+            out.push(result);
+        }
+        Ok(out)
+    }
+
+    /// CREATE, with missing parents.
+    pub(super) async fn create_mailbox(&self, name: &str) -> Result<(), MailboxError> {
+        let segments: Vec<&str> = name.split(DELIMITER).collect();
+        let settings = self.settings();
+        let first = segments[0];
+        if segments.len() == 1
+            && (settings.mounts.iter().any(|m| m.name == first) || first == settings.special.trash)
+        {
+            return Err(MailboxError::AlreadyExists);
+        }
+        if let Ok(_existing) = self.resolve(name).await {
+            return Err(MailboxError::AlreadyExists);
+        }
+        // The deepest existing ancestor, then the missing folders below it.
+        let mut existing = segments.len() - 1;
+        let parent = loop {
+            if existing == 0 {
+                break None;
+            }
+            let prefix = segments[..existing].join("/");
+            match self.resolve(&prefix).await {
+                Ok(Resolved::Folder(folder)) => break Some(folder),
+                Ok(Resolved::Trash) => {
+                    return Err(MailboxError::Cannot("Trash has no sub-mailboxes".into()));
+                }
+                Err(MailboxError::NotFound) => existing -= 1,
+                Err(error) => return Err(error),
+            }
+        };
+        let (parent_id, missing) = match parent {
+            Some(folder) => (folder.node.id.clone(), &segments[existing..]),
+            None => {
+                if settings.mounts.iter().any(|m| m.name == first) {
+                    return Err(MailboxError::NotFound);
+                }
+                (self.home.id.clone(), &segments[..])
+            }
+        };
+        let Some((leaf, between)) = missing.split_last() else {
+            return Err(MailboxError::AlreadyExists);
+        };
+        let mut folder = NewFolder::new(*leaf);
+        if !between.is_empty() {
+            folder.relative_path = Some(between.join("/"));
+        }
+        self.session
+            .create_folder(&parent_id, &folder)
+            .await
+            .map_err(folder_error)?;
+        self.backend.folders.forget(&self.user, &parent_id).await;
+        Ok(())
+    }
+
+    /// DELETE: refused for INBOX, the special folders, mount points and Trash, for folders
+    /// with sub-mailboxes, and (unless configured) for repository folders that hold documents.
+    pub(super) async fn delete_mailbox(&self, name: &str) -> Result<(), MailboxError> {
+        let settings = self.settings();
+        let Resolved::Folder(folder) = self.resolve(name).await? else {
+            return Err(MailboxError::Cannot("Trash cannot be deleted".into()));
+        };
+        let special = &settings.special;
+        let protected = folder.zone == Zone::Home
+            && !name.contains(DELIMITER)
+            && [
+                &special.sent,
+                &special.drafts,
+                &special.junk,
+                &special.archive,
+            ]
+            .iter()
+            .any(|s| *s == name);
+        if name == "INBOX"
+            || protected
+            || (matches!(folder.zone, Zone::Mount(_)) && folder.below_mount.is_empty())
+        {
+            return Err(MailboxError::Cannot(format!("{name} cannot be deleted")));
+        }
+        let children = self
+            .visible_children(
+                &folder.node.id,
+                &folder.zone,
+                &folder.below_mount,
+                folder.mode,
+            )
+            .await?;
+        if !children.is_empty() {
+            return Err(MailboxError::Cannot(
+                "the mailbox has sub-mailboxes; delete them first".into(),
+            ));
+        }
+        if matches!(folder.zone, Zone::Mount(_)) && !settings.allow_delete_repository_folders {
+            let files = self
+                .session
+                .children(
+                    &folder.node.id,
+                    &ChildrenQuery {
+                        max_items: Some(1),
+                        filter: Some(WHERE_FILES.into()),
+                        fields: vec!["id".into()],
+                        ..ChildrenQuery::default()
+                    },
+                )
+                .await
+                .map_err(folder_error)?;
+            if !files.entries.is_empty() {
+                return Err(MailboxError::Cannot(
+                    "this repository folder still holds documents and is not deleted from mail"
+                        .into(),
+                ));
+            }
+        }
+        self.session
+            .delete_node(&folder.node.id, false)
+            .await
+            .map_err(folder_error)?;
+        if let Some(parent) = &folder.node.parent_id {
+            self.backend.folders.forget(&self.user, parent).await;
+        }
+        Ok(())
+    }
+
+    /// RENAME: the same folder, moved (INBOX: its messages move into a new mailbox).
+    pub(super) async fn rename_mailbox(&self, from: &str, to: &str) -> Result<(), MailboxError> {
+        let Resolved::Folder(source) = self.resolve(from).await? else {
+            return Err(MailboxError::Cannot("Trash cannot be renamed".into()));
+        };
+        if self.resolve(to).await.is_ok() {
+            return Err(MailboxError::AlreadyExists);
+        }
+        let settings = self.settings();
+        if matches!(source.zone, Zone::Mount(_)) && source.below_mount.is_empty() {
+            return Err(MailboxError::Cannot(
+                "a mount point cannot be renamed".into(),
+            ));
+        }
+        let (parent_name, leaf) = match to.rsplit_once(DELIMITER) {
+            Some((parent, leaf)) => (Some(parent), leaf),
+            None => (None, to),
+        };
+        if let Some(parent) = parent_name
+            && self.resolve(parent).await.is_err()
+        {
+            self.create_mailbox(parent).await?;
+        }
+        let parent = match parent_name {
+            Some(parent) => match self.resolve(parent).await? {
+                Resolved::Folder(folder) => *folder,
+                Resolved::Trash => {
+                    return Err(MailboxError::Cannot("Trash has no sub-mailboxes".into()));
+                }
+            },
+            None => {
+                let node = self.folder_node(&self.home.id).await?;
+                Folder {
+                    name: String::new(),
+                    node,
+                    mode: ViewMode::Archive,
+                    zone: Zone::Home,
+                    below_mount: Vec::new(),
+                }
+            }
+        };
+        if matches!(source.zone, Zone::Mount(_)) && self.in_home(&parent).await? {
+            return Err(MailboxError::Cannot(
+                "repository folders cannot be moved into your private mail folders".into(),
+            ));
+        }
+        if from == "INBOX" {
+            return self.rename_inbox(&source, &parent, leaf).await;
+        }
+        if source.zone == Zone::Home && !from.contains(DELIMITER) {
+            let special = &settings.special;
+            if [
+                &special.sent,
+                &special.drafts,
+                &special.junk,
+                &special.archive,
+            ]
+            .iter()
+            .any(|s| *s == from)
+            {
+                return Err(MailboxError::Cannot(format!("{from} cannot be renamed")));
+            }
+        }
+        let result = if source.node.parent_id.as_deref() == Some(parent.node.id.as_str()) {
+            let update = NodeUpdate {
+                name: Some(leaf.to_owned()),
+                ..NodeUpdate::default()
+            };
+            self.session
+                .update_node(&source.node.id, &update, &[])
+                .await
+                .map(|_| ())
+        } else {
+            self.session
+                .move_node(&source.node.id, &parent.node.id, Some(leaf), &[])
+                .await
+                .map(|_| ())
+        };
+        result.map_err(folder_error)?;
+        if let Some(old_parent) = &source.node.parent_id {
+            self.backend.folders.forget(&self.user, old_parent).await;
+        }
+        self.backend
+            .folders
+            .forget(&self.user, &parent.node.id)
+            .await;
+        Ok(())
+    }
+
+    /// RFC 3501 §6.3.5: renaming INBOX moves its messages to a new mailbox; INBOX stays.
+    async fn rename_inbox(
+        &self,
+        inbox: &Folder,
+        parent: &Folder,
+        leaf: &str,
+    ) -> Result<(), MailboxError> {
+        let target = self
+            .session
+            .create_folder(&parent.node.id, &NewFolder::new(leaf))
+            .await
+            .map_err(folder_error)?;
+        let files = self
+            .session
+            .all_children(
+                &inbox.node.id,
+                &ChildrenQuery {
+                    filter: Some(WHERE_FILES.into()),
+                    fields: vec!["id".into(), "name".into()],
+                    ..ChildrenQuery::default()
+                },
+            )
+            .await
+            .map_err(folder_error)?;
+        for file in files.items {
+            self.move_with_free_name(&file.id, &file.name, &target.id)
+                .await?;
+        }
+        self.backend
+            .folders
+            .forget(&self.user, &parent.node.id)
+            .await;
+        Ok(())
+    }
+
+    /// Attachment extraction on APPEND (`imap.attachments.mode`); a failure is logged, the
+    /// message stays stored.
+    async fn extract_attachments(&self, folder: &Folder, message: &Node, body: &MessageBody) {
+        let settings = self.settings();
+        if !settings.attachments.enabled {
+            return;
+        }
+        if let Err(error) = super::attachments::extract(self, folder, message, body).await {
+            tracing::warn!(%error, "attachment extraction failed; the message is stored");
+        }
+    }
+}
+
+/// `name (n).ext` for the n-th attempt (the name itself for 0).
+pub(super) fn numbered(name: &str, attempt: u32) -> String {
+    if attempt == 0 {
+        return name.to_owned();
+    }
+    match name.rsplit_once('.') {
+        Some((base, ext)) if !base.is_empty() => format!("{base} ({attempt}).{ext}"),
+        _ => format!("{name} ({attempt})"),
+    }
+}
+
+/// Property text without control characters.
+fn clean(value: &str) -> String {
+    value.chars().filter(|c| !c.is_control()).collect()
+}
+
+/// The first bytes of a message (enough for its header).
+async fn read_head(body: &MessageBody) -> Result<Vec<u8>, MailboxError> {
+    match body {
+        MessageBody::Memory(bytes) => Ok(bytes[..bytes.len().min(HEADER_PREFIX)].to_vec()),
+        MessageBody::File { path, .. } => {
+            let mut file = tokio::fs::File::open(path)
+                .await
+                .map_err(|e| MailboxError::Internal(format!("spool file: {e}")))?;
+            let mut head = vec![0u8; HEADER_PREFIX];
+            let mut filled = 0;
+            loop {
+                let n = file
+                    .read(&mut head[filled..])
+                    .await
+                    .map_err(|e| MailboxError::Internal(format!("spool file: {e}")))?;
+                if n == 0 || filled + n == head.len() {
+                    filled += n;
+                    break;
+                }
+                filled += n;
+            }
+            head.truncate(filled);
+            Ok(head)
+        }
+    }
+}
+
+#[allow(dead_code)]
+fn unused(_: RestError) {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbered_names() {
+        assert_eq!(numbered("Plan.pdf", 0), "Plan.pdf");
+        assert_eq!(numbered("Plan.pdf", 2), "Plan (2).pdf");
+        assert_eq!(numbered("README", 1), "README (1)");
+        assert_eq!(numbered(".hidden", 1), ".hidden (1)");
+        assert_eq!(numbered("a.tar.gz", 1), "a.tar (1).gz");
+    }
+}
