@@ -5,6 +5,7 @@
 //! [`imap`] knows IMAP syntax; nothing outside [`alfresco`] (and the [`emulator`]) knows HTTP.
 
 pub mod alfresco;
+pub mod app;
 pub mod cli;
 pub mod clock;
 pub mod config;
