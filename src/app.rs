@@ -80,7 +80,11 @@ pub fn rest_options(config: &ImapConfig) -> RestOptions {
 }
 
 /// Opens the state store a configuration names.
-pub fn open_store(config: &ImapConfig, clock: SharedClock, options: &AppOptions) -> Result<Arc<dyn StateStore>, StartError> {
+pub fn open_store(
+    config: &ImapConfig,
+    clock: SharedClock,
+    options: &AppOptions,
+) -> Result<Arc<dyn StateStore>, StartError> {
     if options.ephemeral_state {
         return Ok(Arc::new(SqliteStore::open_in_memory(clock)?));
     }
@@ -88,7 +92,10 @@ pub fn open_store(config: &ImapConfig, clock: SharedClock, options: &AppOptions)
         StateStoreUrl::Sqlite(path) => {
             if let Some(parent) = path.parent() {
                 std::fs::create_dir_all(parent).map_err(|e| {
-                    StartError::Config(format!("cannot create the state directory {}: {e}", parent.display()))
+                    StartError::Config(format!(
+                        "cannot create the state directory {}: {e}",
+                        parent.display()
+                    ))
                 })?;
             }
             Ok(Arc::new(SqliteStore::open(path, clock)?))
@@ -104,7 +111,8 @@ impl App {
     pub async fn start(config: &ImapConfig, options: &AppOptions) -> Result<App, StartError> {
         let clock = clock::system();
         let client = AlfrescoClient::new(rest_options(config))?;
-        let backend = AlfrescoBackend::new(client, BackendSettings::from_config(config), clock.clone());
+        let backend =
+            AlfrescoBackend::new(client, BackendSettings::from_config(config), clock.clone());
         let store = open_store(config, clock.clone(), options)?;
         let tls = match (&config.tls.certificate, &config.tls.key) {
             (Some(certificate), Some(key)) => Some(TlsSource::new(load_config(certificate, key)?)),
@@ -138,7 +146,8 @@ impl App {
         let connection = ConnectionSettings {
             framing: FramingLimits {
                 max_line: line,
-                max_command: line.saturating_add(usize::try_from(limits.append_spool_threshold).unwrap_or(0)),
+                max_command: line
+                    .saturating_add(usize::try_from(limits.append_spool_threshold).unwrap_or(0)),
                 max_literals: limits.literals_per_command as usize,
             },
             literals: LiteralLimits {
@@ -158,11 +167,12 @@ impl App {
             tls: tls.clone(),
             shutdown: CancellationToken::new(),
         };
-        let host: IpAddr = config
-            .server
-            .host
-            .parse()
-            .map_err(|_| StartError::Config(format!("imap.server.host {} is not an IP address", config.server.host)))?;
+        let host: IpAddr = config.server.host.parse().map_err(|_| {
+            StartError::Config(format!(
+                "imap.server.host {} is not an IP address",
+                config.server.host
+            ))
+        })?;
         let mut listeners = Vec::new();
         if config.server.imap_enabled {
             listeners.push((Security::Plain, SocketAddr::new(host, config.server.port)));
@@ -173,7 +183,10 @@ impl App {
                     "imap.server.imaps.enabled needs imap.sidecar.tls.certificate and imap.sidecar.tls.key".into(),
                 ));
             }
-            listeners.push((Security::Implicit, SocketAddr::new(host, config.server.imaps_port)));
+            listeners.push((
+                Security::Implicit,
+                SocketAddr::new(host, config.server.imaps_port),
+            ));
         }
         let addresses: Vec<String> = listeners.iter().map(|(_, a)| a.to_string()).collect();
         let server = RunningServer::start(listeners, shared, limits.connections as usize)
