@@ -301,17 +301,11 @@ fn serve_validates_and_stops() {
 }
 
 #[test]
-fn emulator_and_demo_are_not_available_yet() {
+fn emulator_is_not_available_yet() {
     let output = run(&["emulator", "--port", "18080", "--seed", "empty"], &[]);
     assert_eq!(
         text(&output.stderr),
         "alfresco-imap emulator: not available yet in this build\n"
-    );
-    assert_eq!(output.status.code(), Some(1));
-    let output = run(&["demo"], &[]);
-    assert_eq!(
-        text(&output.stderr),
-        "alfresco-imap demo: not available yet in this build\n"
     );
     assert_eq!(output.status.code(), Some(1));
 }

@@ -66,10 +66,13 @@ impl Session {
         }
         let account = self.account()?;
         let ctx = self.ctx.clone();
+        let key = SearchKey::And(criteria);
+        if uses_modseq(&key) {
+            self.enabled.condstore = true;
+        }
         let Some(selected) = self.selected.as_ref() else {
             return Err(Failure::bad("No mailbox selected"));
         };
-        let key = SearchKey::And(criteria);
         let mut needs = Needs::default();
         needs_of(&key, &mut needs);
         let mut found = Vec::new();
@@ -90,9 +93,40 @@ impl Session {
                 }
             }
         }
-        out.send(Output::Response(Response::Data(Data::Search(found, None))))
-            .await?;
+        // RFC 7162 §3.1.5: a SEARCH with MODSEQ reports the highest MODSEQ of what it found.
+        let modseq = if uses_modseq(&key) {
+            found
+                .iter()
+                .filter_map(|n| {
+                    let number = n.get();
+                    if uid {
+                        selected.index_of(number).map(|i| &selected.messages[i])
+                    } else {
+                        selected.messages.get(number as usize - 1)
+                    }
+                })
+                .map(|m| m.modseq)
+                .max()
+                .and_then(std::num::NonZeroU64::new)
+        } else {
+            None
+        };
+        out.send(Output::Response(Response::Data(Data::Search(
+            found, modseq,
+        ))))
+        .await?;
         Ok(Completion::ok("SEARCH completed"))
+    }
+}
+
+fn uses_modseq(key: &SearchKey<'_>) -> bool {
+    use SearchKey as K;
+    match key {
+        K::ModSequence { .. } => true,
+        K::And(keys) => keys.as_ref().iter().any(uses_modseq),
+        K::Or(a, b) => uses_modseq(a) || uses_modseq(b),
+        K::Not(k) => uses_modseq(k),
+        _ => false,
     }
 }
 
