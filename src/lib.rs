@@ -10,6 +10,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod emulator;
+pub mod events;
 pub mod imap;
 pub mod mailbox;
 pub mod message;
