@@ -133,6 +133,7 @@ impl App {
                 window: auth.failure_window,
             },
             message_cache_bytes: config.cache.message_bytes,
+            ..SessionSettings::default()
         };
         let context = Arc::new(ServerContext::new(
             session,

@@ -239,6 +239,14 @@ impl Mailboxes for AlfrescoMailboxes {
         self.site_subscription_changed(name, subscribed).await
     }
 
+    async fn search_text(
+        &self,
+        mailbox: &MailboxInfo,
+        text: &str,
+    ) -> Result<Option<std::collections::HashSet<String>>, MailboxError> {
+        self.index_search(mailbox, text).await
+    }
+
     async fn create(&self, name: &str) -> Result<(), MailboxError> {
         self.create_mailbox(name).await
     }
