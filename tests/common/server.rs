@@ -164,6 +164,19 @@ impl TestServer {
             .deliver(Some("alice"), folder, message.as_bytes())
     }
 
+    /// Tells the sessions that a folder of `user`'s changed (as the repository's change
+    /// notifications would), so that an IDLE reports a delivery at once.
+    pub async fn announce(&self, user: &str, folder: &str) {
+        use alfresco_imap::mailbox::Mailboxes as _;
+        let info = self
+            .repository
+            .mailboxes(user)
+            .mailbox(folder)
+            .await
+            .expect("the folder exists");
+        self.hub.notify(&info.key.expect("a selectable folder"));
+    }
+
     /// Shuts the server down.
     pub async fn shutdown(mut self, grace: Duration) {
         if let Some(server) = self.server.take() {
