@@ -14,7 +14,7 @@ use common::real_clients::{
     Curl, ImaplibPlan, Mbsync, Target, curl_available, imaplib_session, lf, mbsync_available,
     python_available, without_tuid,
 };
-use common::server::TestServer;
+use common::server::{TestServer, tls_options_with_certificate};
 
 /// Every mailbox alice sees on the test server.
 const ALICE_MAILBOXES: [&str; 7] = [
@@ -213,6 +213,51 @@ async fn curl_lists_fetches_and_appends() {
          * 3 FETCH (UID 3 FLAGS (\\Seen))\r\n\
          f OK FETCH completed\r\n"
     );
+}
+
+/// curl over STARTTLS and IMAPS, verifying the server's certificate, against a server that
+/// refuses credentials in clear text.
+#[tokio::test]
+async fn curl_over_starttls_and_imaps() {
+    if !curl_available("curl_over_starttls_and_imaps") {
+        return;
+    }
+    let (options, _, certificate) = tls_options_with_certificate(true);
+    let server = TestServer::with(options).await;
+    let first = full_message(1, "Over TLS");
+    server.deliver("INBOX", &first);
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("server.pem");
+    std::fs::write(&ca, certificate).unwrap();
+    let ca = ca.to_string_lossy().into_owned();
+    // The certificate names `localhost`; curl is told it is 127.0.0.1 (no other lookup).
+    let tls_port = server.tls_address.unwrap().port();
+    let plain = format!("localhost:{}:127.0.0.1", server.address.port());
+    let implicit = format!("localhost:{tls_port}:127.0.0.1");
+    let mut target = alice(&server);
+    target.host = "localhost".into();
+    let curl = Curl::new(&target);
+    let tls = ["--resolve", &plain, "--resolve", &implicit, "--cacert", &ca];
+
+    // Without TLS, curl finds no way to log in (LOGINDISABLED, no AUTH=) and gives up with
+    // its "login denied" status.
+    let clear = curl.run("INBOX;UID=1", &tls).await;
+    assert_eq!(clear.status.code(), Some(67));
+    assert!(clear.stdout.is_empty());
+    let starttls = [&tls[..], &["--ssl-reqd"]].concat();
+    assert_eq!(
+        String::from_utf8(curl.get("INBOX;UID=1", &starttls).await).unwrap(),
+        first
+    );
+    let imaps = curl
+        .run_url(&format!("imaps://localhost:{tls_port}/INBOX;UID=1"), &tls)
+        .await;
+    assert!(
+        imaps.status.success(),
+        "{}",
+        String::from_utf8_lossy(&imaps.stderr)
+    );
+    assert_eq!(String::from_utf8(imaps.stdout).unwrap(), first);
 }
 
 // ---------------------------------------------------------------------------------------

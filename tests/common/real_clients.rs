@@ -194,11 +194,16 @@ impl<'a> Curl<'a> {
 
     /// Runs curl for `path` and returns its exit status, output and error output.
     pub async fn run(&self, path: &str, extra: &[&str]) -> std::process::Output {
+        self.run_url(&self.target.url(path), extra).await
+    }
+
+    /// Runs curl for a whole URL (e.g. `imaps://…`) with the target's credentials.
+    pub async fn run_url(&self, url: &str, extra: &[&str]) -> std::process::Output {
         let credentials = format!("{}:{}", self.target.user, self.target.password);
         let run = Command::new("curl")
             .args(["--silent", "--show-error", "--user", &credentials])
             .args(extra)
-            .arg(self.target.url(path))
+            .arg(url)
             .stdin(Stdio::null())
             .kill_on_drop(true)
             .output();
