@@ -1,6 +1,6 @@
 //! Real IMAP clients against the server (in-memory repository, 127.0.0.1:0): Python's
-//! `imaplib` (a scripted session), `curl` and `mbsync`. Each test checks what the client got
-//! and what the repository holds afterwards.
+//! `imaplib` (a scripted session), `curl` (also over STARTTLS and IMAPS) and `mbsync`. Each
+//! test checks what the client got and what the repository holds afterwards.
 //!
 //! Needs `python3`, `curl` and `mbsync` (Debian packages `python3`, `curl`, `isync`). A test
 //! whose program is missing is skipped with a message, or fails when
@@ -283,13 +283,12 @@ async fn mbsync_mirrors_every_mailbox_both_ways() {
     // A name that reads as the nil value when it is not quoted.
     c.command("n CREATE NIL").await;
 
-    let mut mailboxes = ALICE_MAILBOXES.map(str::to_owned).to_vec();
-    mailboxes.push("NIL".into());
-    let target = Target::new(server.address, "alice", "alice", &[]);
+    let mut target = alice(&server);
+    target.mailboxes.push("NIL".into());
+    target.mailboxes.sort();
     let mbsync = Mbsync::new(&target);
     let first = mbsync.sync().await;
-    mailboxes.sort();
-    assert_eq!(mbsync.mailboxes(), mailboxes, "{}", first.output);
+    assert_eq!(mbsync.mailboxes(), target.mailboxes, "{}", first.output);
     let inbox = mbsync.messages("INBOX");
     assert_eq!(
         inbox
