@@ -12,7 +12,7 @@ use imap_types::flag::FlagNameAttribute;
 use imap_types::mailbox::{ListMailbox, Mailbox};
 use imap_types::response::{Data, Response};
 
-use crate::imap::names::{Pattern, decode_pattern, encode};
+use crate::imap::names::{Pattern, decode_pattern, response_mailbox};
 use crate::imap::output::{Output, Responder};
 use crate::imap::session::{CommandResult, Completion, Failure, Session};
 use crate::mailbox::{DELIMITER, MailboxError, MailboxInfo, Mailboxes};
@@ -270,7 +270,7 @@ fn is_special_use(attribute: &FlagNameAttribute<'_>) -> bool {
 }
 
 async fn send(out: &mut dyn Responder, listed: &Listed, lsub: bool) -> Result<(), Failure> {
-    let mailbox = Mailbox::try_from(encode(&listed.name))
+    let mailbox = response_mailbox(&listed.name)
         .map_err(|_| Failure::no("SERVERBUG", "Unencodable mailbox name"))?;
     let delimiter = QuotedChar::try_from(DELIMITER).ok();
     let data = if lsub {

@@ -217,7 +217,7 @@ impl Session {
             };
             answer.push(value);
         }
-        let mailbox = Mailbox::try_from(crate::imap::names::encode(&info.name))
+        let mailbox = crate::imap::names::response_mailbox(&info.name)
             .map_err(|_| Failure::no("SERVERBUG", "Unencodable mailbox name"))?;
         let data = Data::Status {
             mailbox,
