@@ -125,6 +125,7 @@ impl App {
             append_limit: config.limits.append_limit,
             oauth: auth.oauth_enabled,
             resync_interval: config.sync.resync_interval,
+            index_lag: config.sync.index_lag,
             throttle: ThrottleSettings {
                 failure_delay: auth.failure_delay,
                 max_delay: auth.failure_delay.saturating_mul(16),
@@ -133,7 +134,6 @@ impl App {
                 window: auth.failure_window,
             },
             message_cache_bytes: config.cache.message_bytes,
-            ..SessionSettings::default()
         };
         let context = Arc::new(ServerContext::new(
             session,

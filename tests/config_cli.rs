@@ -91,6 +91,7 @@ imap.sidecar.rest.requestTimeoutMs=60000
 imap.sidecar.rest.retries=2
 imap.sidecar.rest.retryBackoffMs=200
 imap.sidecar.resync.intervalMs=300000
+imap.sidecar.search.indexLagMs=60000
 imap.sidecar.sites.listAll=false
 imap.sidecar.specialUse.archive=Archive
 imap.sidecar.specialUse.drafts=Drafts

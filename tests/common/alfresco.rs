@@ -50,7 +50,16 @@ impl AlfrescoServer {
     }
 
     /// With settings of the test's choosing (the repository URL is filled in).
-    pub async fn with(mut settings: BackendSettings, options: EmulatorOptions) -> Self {
+    pub async fn with(settings: BackendSettings, options: EmulatorOptions) -> Self {
+        Self::with_session(settings, options, |_| {}).await
+    }
+
+    /// Like [`Self::with`], and `adjust` changes the session settings.
+    pub async fn with_session(
+        mut settings: BackendSettings,
+        options: EmulatorOptions,
+        adjust: impl FnOnce(&mut SessionSettings),
+    ) -> Self {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let emulator = emulator::spawn(options).await.expect("emulator starts");
         let base = url::Url::parse(&emulator.base_url()).expect("base url");
@@ -63,7 +72,7 @@ impl AlfrescoServer {
         let backend = AlfrescoBackend::new(client, settings, clock.clone());
         let store: Arc<dyn StateStore> =
             Arc::new(SqliteStore::open_in_memory(clock.clone()).expect("state store"));
-        let session = SessionSettings {
+        let mut session = SessionSettings {
             throttle: ThrottleSettings {
                 failure_delay: Duration::from_millis(1),
                 max_delay: Duration::from_millis(2),
@@ -71,6 +80,7 @@ impl AlfrescoServer {
             },
             ..SessionSettings::default()
         };
+        adjust(&mut session);
         let context = Arc::new(ServerContext::new(
             session,
             backend.authenticator(),
