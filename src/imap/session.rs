@@ -448,15 +448,7 @@ impl Session {
                 .finish(tag, Err(Failure::bad("Invalid command syntax")), out)
                 .await;
         };
-        let uid = matches!(
-            body,
-            C::Fetch { uid: true, .. }
-                | C::Store { uid: true, .. }
-                | C::Copy { uid: true, .. }
-                | C::Move { uid: true, .. }
-                | C::Search { uid: true, .. }
-                | C::ExpungeUid { .. }
-        );
+        let uid = is_uid_command(&body);
         let numbers: Vec<u32> = self
             .saved
             .iter()
