@@ -4,7 +4,6 @@
 
 #![allow(dead_code)]
 
-
 use std::time::Duration;
 
 use alfresco_imap::emulator::{self, EmulatorHandle, EmulatorOptions};
