@@ -65,7 +65,7 @@ pub enum ResolveError {
         path: String,
         /// The failure.
         #[source]
-        source: RestError,
+        source: Box<RestError>,
     },
 }
 
@@ -281,7 +281,7 @@ fn rest_error(error: RestError, path: &str, name: &str) -> ResolveError {
     } else {
         ResolveError::Rest {
             path: path.to_string(),
-            source: error,
+            source: Box::new(error),
         }
     }
 }
