@@ -2,7 +2,8 @@
 //! search API), instead of reading every message.
 //!
 //! The index matches analysed tokens, not substrings: each word of the search string becomes
-//! a `*word*` wildcard term, so every message containing the string is found (more may be).
+//! a `*word*` wildcard term on the content, name, title and description, so every message
+//! containing the string is found (more may be).
 //! The index is eventually consistent: the session also reads messages newer than the
 //! configured lag. Everything the user typed is reduced to letters and digits before it goes
 //! into the query, so it can never change the query's meaning.
@@ -66,12 +67,24 @@ impl AlfrescoMailboxes {
     }
 }
 
-/// `(TEXT:*word* AND TEXT:*other*)` for the words of `text`, or `None` without words.
+/// The fields a word may be found in: the content, and the name, title and description a
+/// document's generated message shows in its body.
+const TEXT_FIELDS: [&str; 4] = ["TEXT", "cm:name", "cm:title", "cm:description"];
+
+/// `((TEXT:*word* OR cm:name:*word* ...) AND (...))` for the words of `text`, or `None`
+/// without words.
 fn text_query(text: &str) -> Option<String> {
     let words: Vec<String> = text
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
-        .map(|w| format!("TEXT:*{}*", w.to_lowercase()))
+        .map(|w| {
+            let word = w.to_lowercase();
+            let fields: Vec<String> = TEXT_FIELDS
+                .iter()
+                .map(|field| format!("{field}:*{word}*"))
+                .collect();
+            format!("({})", fields.join(" OR "))
+        })
         .collect();
     (!words.is_empty()).then(|| format!("({})", words.join(" AND ")))
 }
@@ -82,15 +95,19 @@ mod tests {
 
     #[test]
     fn user_input_cannot_change_the_query() {
+        let one = |w: &str| {
+            format!("(TEXT:*{w}* OR cm:name:*{w}* OR cm:title:*{w}* OR cm:description:*{w}*)")
+        };
         assert_eq!(
-            text_query("Quarterly report").as_deref(),
-            Some("(TEXT:*quarterly* AND TEXT:*report*)")
+            text_query("Quarterly report"),
+            Some(format!("({} AND {})", one("quarterly"), one("report")))
         );
+        let words = ["a", "or", "text", "2f", "x"].map(one).join(" AND ");
         assert_eq!(
-            text_query("a\" OR TEXT:* \\ /..%2F:x").as_deref(),
-            Some("(TEXT:*a* AND TEXT:*or* AND TEXT:*text* AND TEXT:*2f* AND TEXT:*x*)")
+            text_query("a\" OR TEXT:* \\ /..%2F:x"),
+            Some(format!("({words})"))
         );
         assert_eq!(text_query("\" () :"), None);
-        assert_eq!(text_query("Münchén").as_deref(), Some("(TEXT:*münchén*)"));
+        assert_eq!(text_query("Münchén"), Some(format!("({})", one("münchén"))));
     }
 }
