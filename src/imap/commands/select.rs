@@ -50,6 +50,7 @@ impl Session {
             }
         }
         let name = self.mailbox_name(&mailbox)?;
+        self.saved.clear();
         let (info, key) = self.selectable(&name).await?;
         let now = self.ctx.clock.now();
         let (selected, opened) = Selected::open(
@@ -155,6 +156,7 @@ impl Session {
 
     pub(crate) async fn unselect(&mut self) -> CommandResult {
         self.selected = None;
+        self.saved.clear();
         Ok(Completion::ok("UNSELECT completed"))
     }
 
@@ -164,6 +166,7 @@ impl Session {
             let _ = self.remove_deleted(None).await;
         }
         self.selected = None;
+        self.saved.clear();
         Ok(Completion::ok("CLOSE completed"))
     }
 
@@ -214,7 +217,7 @@ impl Session {
             };
             answer.push(value);
         }
-        let mailbox = Mailbox::try_from(crate::imap::names::encode(&info.name))
+        let mailbox = crate::imap::names::response_mailbox(&info.name)
             .map_err(|_| Failure::no("SERVERBUG", "Unencodable mailbox name"))?;
         let data = Data::Status {
             mailbox,
