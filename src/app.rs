@@ -11,11 +11,14 @@ use tokio_util::sync::CancellationToken;
 use crate::alfresco::{AlfrescoClient, RestError, RestOptions};
 use crate::clock::{self, SharedClock};
 use crate::config::{ImapConfig, StateStoreUrl};
+use crate::events::client::{Broker, ClientSettings};
+use crate::events::listener::ListenerSettings;
+use crate::events::topic_destination;
 use crate::imap::context::ThrottleSettings;
 use crate::imap::decode::LiteralLimits;
 use crate::imap::framing::FramingLimits;
 use crate::imap::{ChangeHub, ServerContext, SessionSettings};
-use crate::mailbox::alfresco::{AlfrescoBackend, BackendSettings};
+use crate::mailbox::alfresco::{AlfrescoBackend, BackendSettings, TRASH_ID};
 use crate::server::tls::{TlsError, load_config};
 use crate::server::{
     AppendBudget, ConnectionSettings, ConnectionShared, RunningServer, Security, TlsSource,
@@ -158,7 +161,7 @@ impl App {
             },
             idle_timeout: config.timeouts.idle,
             login_timeout: config.timeouts.authentication,
-            idle_poll: Duration::from_secs(30),
+            idle_poll: config.events.idle_poll,
             spool_dir: spool_dir(&limits.spool_dir),
         };
         let shared = ConnectionShared {
@@ -168,6 +171,13 @@ impl App {
             tls: tls.clone(),
             shutdown: CancellationToken::new(),
         };
+        if let Some(settings) = listener_settings(config)? {
+            crate::events::listener::spawn(
+                settings,
+                shared.context.hub.clone(),
+                shared.shutdown.child_token(),
+            );
+        }
         let host: IpAddr = config.server.host.parse().map_err(|_| {
             StartError::Config(format!(
                 "imap.server.host {} is not an IP address",
@@ -210,6 +220,31 @@ impl App {
         tracing::info!("shutting down");
         self.server.shutdown(self.shutdown_grace).await;
     }
+}
+
+/// The event listener's settings, when a broker is configured.
+fn listener_settings(config: &ImapConfig) -> Result<Option<ListenerSettings>, StartError> {
+    let events = &config.events;
+    let Some(url) = &events.url else {
+        return Ok(None);
+    };
+    let broker = Broker::from_url(url, None, None)
+        .map_err(|error| StartError::Config(format!("imap.sidecar.events.url: {error}")))?;
+    let client = ClientSettings {
+        heart_beat_send: events.heart_beat,
+        heart_beat_receive: events.heart_beat,
+        reconnect_initial: events.reconnect,
+        reconnect_max: events.reconnect_max,
+        ..ClientSettings::new(broker)
+    };
+    Ok(Some(ListenerSettings {
+        client,
+        destination: topic_destination(&events.topic),
+        coalesce: events.coalesce,
+        jitter: events.jitter,
+        resync_every: events.resync,
+        trash_id: TRASH_ID.to_owned(),
+    }))
 }
 
 fn spool_dir(configured: &std::path::Path) -> PathBuf {

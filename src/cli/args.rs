@@ -181,6 +181,11 @@ pub struct EmulatorArgs {
     /// Which data to start with.
     #[arg(long, value_enum, value_name = "SEED", default_value_t = Seed::Demo)]
     pub seed: Seed,
+
+    /// Set a key (also written -Dkey=value): imap.sidecar.events.url=stomp://HOST:PORT
+    /// publishes every change as a repository event, to imap.sidecar.events.topic.
+    #[arg(short = 'D', long = "define", value_name = "KEY=VALUE")]
+    pub defines: Vec<String>,
 }
 
 /// Options of `demo`.

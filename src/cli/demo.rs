@@ -101,6 +101,15 @@ async fn demo(args: &DemoArgs) -> ExitCode {
         eprintln!("error: {error}");
         return ExitCode::from(EXIT_FAILURE);
     }
+    if let Some(url) = &config.events.url {
+        match crate::events::publish::Publisher::to_url(url, &config.events.topic) {
+            Ok(publisher) => emulator.publish_events(publisher),
+            Err(error) => {
+                eprintln!("error: imap.sidecar.events.url: {error}");
+                return ExitCode::from(EXIT_INVALID);
+            }
+        }
+    }
     let app = match App::start(&config, &AppOptions::default()).await {
         Ok(app) => app,
         Err(error) => {

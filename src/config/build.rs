@@ -849,7 +849,17 @@ fn events(reader: &mut Reader<'_>) -> EventsConfig {
             }),
         }
     });
-    EventsConfig { url }
+    EventsConfig {
+        url,
+        topic: reader.string("imap.sidecar.events.topic"),
+        coalesce: reader.millis("imap.sidecar.events.coalesceMs"),
+        jitter: reader.millis("imap.sidecar.events.jitterMs"),
+        resync: reader.millis("imap.sidecar.events.resyncMs"),
+        reconnect: reader.millis_at_least("imap.sidecar.events.reconnectMs", 1),
+        reconnect_max: reader.millis_at_least("imap.sidecar.events.reconnectMaxMs", 1),
+        heart_beat: reader.millis("imap.sidecar.events.heartBeatMs"),
+        idle_poll: reader.millis("imap.sidecar.idle.pollMs"),
+    }
 }
 
 fn auth(reader: &mut Reader<'_>) -> AuthConfig {

@@ -369,6 +369,22 @@ pub struct VirtualViewConfig {
 pub struct EventsConfig {
     /// Broker URL; `None` when empty.
     pub url: Option<Url>,
+    /// The topic name (`imap.sidecar.events.topic`).
+    pub topic: String,
+    /// Coalescing window (`imap.sidecar.events.coalesceMs`).
+    pub coalesce: Duration,
+    /// Random extra delay (`imap.sidecar.events.jitterMs`).
+    pub jitter: Duration,
+    /// Periodic full resync; zero: none (`imap.sidecar.events.resyncMs`).
+    pub resync: Duration,
+    /// First reconnection delay (`imap.sidecar.events.reconnectMs`).
+    pub reconnect: Duration,
+    /// Longest reconnection delay (`imap.sidecar.events.reconnectMaxMs`).
+    pub reconnect_max: Duration,
+    /// STOMP heart-beat period; zero: none (`imap.sidecar.events.heartBeatMs`).
+    pub heart_beat: Duration,
+    /// How often an idling session checks on its own; zero: never (`imap.sidecar.idle.pollMs`).
+    pub idle_poll: Duration,
 }
 
 impl fmt::Debug for EventsConfig {
@@ -377,7 +393,17 @@ impl fmt::Debug for EventsConfig {
             .url
             .as_ref()
             .map(|u| mask_url_password(u.as_str()).into_owned());
-        f.debug_struct("EventsConfig").field("url", &url).finish()
+        f.debug_struct("EventsConfig")
+            .field("url", &url)
+            .field("topic", &self.topic)
+            .field("coalesce", &self.coalesce)
+            .field("jitter", &self.jitter)
+            .field("resync", &self.resync)
+            .field("reconnect", &self.reconnect)
+            .field("reconnect_max", &self.reconnect_max)
+            .field("heart_beat", &self.heart_beat)
+            .field("idle_poll", &self.idle_poll)
+            .finish()
     }
 }
 

@@ -13,6 +13,7 @@ pub mod activities;
 mod auth;
 pub mod clock;
 pub mod dictionary;
+pub mod events;
 mod extraction;
 pub mod faults;
 mod ids;
@@ -502,6 +503,11 @@ impl EmulatorHandle {
         self.shared.set_probes(Probes { live, ..probes });
     }
 
+    /// From now on, publishes a repository event for every change made through the REST API.
+    pub fn publish_events(&self, publisher: crate::events::publish::Publisher) {
+        self.shared.publish_events(publisher);
+    }
+
     /// Stops the server and waits for it to finish.
     pub async fn shutdown(mut self) {
         if let Some(tx) = self.shutdown.take() {
@@ -522,13 +528,24 @@ impl Drop for EmulatorHandle {
 }
 
 /// What `alfresco-imap emulator` runs: serves until Ctrl-C, after printing the base URL and users.
-pub async fn run_cli(port: u16, seed: Seed) -> Result<(), EmulatorError> {
+/// With `events`, every change is published as a repository event to that broker topic.
+pub async fn run_cli(
+    port: u16,
+    seed: Seed,
+    events: Option<(url::Url, String)>,
+) -> Result<(), EmulatorError> {
     let handle = spawn(EmulatorOptions {
         port,
         seed,
         ..Default::default()
     })
     .await?;
+    if let Some((url, topic)) = events {
+        let publisher = crate::events::publish::Publisher::to_url(&url, &topic)
+            .map_err(|error| EmulatorError::Io(std::io::Error::other(error.to_string())))?;
+        handle.publish_events(publisher);
+        println!("  events:   published to topic {topic}");
+    }
     println!(
         "Alfresco emulator ({seed:?} seed) listening on {}",
         handle.base_url()

@@ -105,11 +105,35 @@ impl std::fmt::Debug for ServerContext {
     }
 }
 
+/// What a [`ChangeHub`] announces.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// Something changed in this mailbox.
+    Mailbox(MailboxKey),
+    /// Something changed in this folder, whatever the view it is shown in (a repository
+    /// event names folders, not views).
+    Folder(String),
+    /// Anything may have changed (repository events were missed): every session lists its
+    /// mailbox in full.
+    Everything,
+}
+
+impl Change {
+    /// Whether a session with `key` selected should look again.
+    pub fn concerns(&self, key: &MailboxKey) -> bool {
+        match self {
+            Change::Mailbox(changed) => changed == key,
+            Change::Folder(folder_id) => *folder_id == key.folder_id,
+            Change::Everything => true,
+        }
+    }
+}
+
 /// Change notifications between the sessions of a server (and, through a bridge, between
 /// replicas): "something changed in this mailbox, look again". A hint, never data.
 #[derive(Debug, Clone)]
 pub struct ChangeHub {
-    sender: broadcast::Sender<MailboxKey>,
+    sender: broadcast::Sender<Change>,
 }
 
 impl ChangeHub {
@@ -122,11 +146,16 @@ impl ChangeHub {
 
     /// Announces a change in `key`.
     pub fn notify(&self, key: &MailboxKey) {
-        let _ = self.sender.send(key.clone());
+        let _ = self.sender.send(Change::Mailbox(key.clone()));
+    }
+
+    /// Announces a change (of any kind).
+    pub fn announce(&self, change: Change) {
+        let _ = self.sender.send(change);
     }
 
     /// Listens to every announcement.
-    pub fn subscribe(&self) -> broadcast::Receiver<MailboxKey> {
+    pub fn subscribe(&self) -> broadcast::Receiver<Change> {
         self.sender.subscribe()
     }
 }

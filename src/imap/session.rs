@@ -48,6 +48,9 @@ pub enum Input {
     Line(Vec<u8>),
     /// While idling: the selected mailbox may have changed, or it is time to look.
     Wake,
+    /// Something may have changed that events did not report: if idling, list the mailbox
+    /// in full.
+    Resync,
 }
 
 /// Why a command could not be used.
@@ -298,9 +301,14 @@ impl Session {
                 Some(Exchange::Idle(tag)) => self.idle_line(tag, &line, out).await,
                 None => Ok(Step::Continue),
             },
-            Input::Wake => match &self.exchange {
+            Input::Wake | Input::Resync => match &self.exchange {
                 Some(Exchange::Idle(_)) => {
-                    self.idle_wake(out).await?;
+                    let how = if matches!(input, Input::Resync) {
+                        Sync::Full
+                    } else {
+                        Sync::Check
+                    };
+                    self.idle_wake(how, out).await?;
                     Ok(Step::Idle)
                 }
                 _ => Ok(Step::Continue),

@@ -20,7 +20,7 @@ use crate::imap::decode::{self, LiteralDecision, LiteralLimits};
 use crate::imap::framing::{Frame, Framer, FramingLimits, Mode, Overflow};
 use crate::imap::output::{Output, Responder, SendError, write_output};
 use crate::imap::session::{Input, Problem};
-use crate::imap::{ConnectionInfo, ServerContext, Session, Step};
+use crate::imap::{Change, ConnectionInfo, ServerContext, Session, Step};
 
 /// Per-connection settings (from `imap.sidecar.*` properties).
 #[derive(Debug, Clone)]
@@ -34,7 +34,8 @@ pub struct ConnectionSettings {
     pub idle_timeout: Duration,
     /// How long a connection may stay unauthenticated.
     pub login_timeout: Duration,
-    /// How often an idling session asks the repository about its mailbox.
+    /// How often an idling session asks the repository about its mailbox; zero: never (it
+    /// then relies on change notifications, e.g. from repository events).
     pub idle_poll: Duration,
     /// Where large APPENDs are spooled.
     pub spool_dir: PathBuf,
@@ -100,6 +101,19 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Responder for Writer<'_, S> {
     }
 }
 
+/// When an idling session next polls, `None` when polling is off.
+fn poll_after(every: Duration) -> Option<Instant> {
+    (!every.is_zero()).then(|| Instant::now() + every)
+}
+
+/// Sleeps until `at`, or forever.
+async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
 /// Serves one connection until it ends.
 pub async fn serve<S>(stream: S, peer: SocketAddr, tls: bool, shared: ConnectionShared) -> Ending
 where
@@ -161,7 +175,7 @@ impl Connection {
         let mut changes = self.shared.context.hub.subscribe();
         let mut buffer = BytesMut::with_capacity(16 * 1024);
         let mut deadline = self.deadline();
-        let mut next_poll = Instant::now() + self.shared.settings.idle_poll;
+        let mut next_poll = poll_after(self.shared.settings.idle_poll);
         loop {
             let frame = self.framer.next_frame();
             let result = match frame {
@@ -189,18 +203,18 @@ impl Connection {
                             return Ending::Shutdown;
                         }
                         change = changes.recv(), if idling => {
-                            let relevant = match change {
-                                Ok(key) => self.session.selected_key() == Some(&key),
-                                Err(RecvError::Lagged(_)) => true,
-                                Err(RecvError::Closed) => false,
+                            let input = match change {
+                                Ok(Change::Everything) | Err(RecvError::Lagged(_)) => Input::Resync,
+                                Ok(change) => match self.session.selected_key() {
+                                    Some(key) if change.concerns(key) => Input::Wake,
+                                    _ => continue,
+                                },
+                                Err(RecvError::Closed) => continue,
                             };
-                            if !relevant {
-                                continue;
-                            }
-                            self.handle(transport, Input::Wake).await
+                            self.handle(transport, input).await
                         }
-                        () = tokio::time::sleep_until(next_poll), if idling => {
-                            next_poll = Instant::now() + self.shared.settings.idle_poll;
+                        () = sleep_until(next_poll), if idling => {
+                            next_poll = poll_after(self.shared.settings.idle_poll);
                             self.handle(transport, Input::Wake).await
                         }
                     }
@@ -235,7 +249,7 @@ impl Connection {
                     // (not the login timeout) then applies. IDLE re-arms it too.
                     deadline = self.deadline();
                     if self.step == Step::Idle {
-                        next_poll = Instant::now() + self.shared.settings.idle_poll;
+                        next_poll = poll_after(self.shared.settings.idle_poll);
                     }
                     result
                 }

@@ -23,7 +23,7 @@ use crate::state::MailboxKey;
 /// The view tag of the trashcan in state-store keys.
 pub(super) const TRASH_VIEW: &str = "trash";
 /// The folder id of the trashcan in state-store keys.
-pub(super) const TRASH_ID: &str = "trash";
+pub const TRASH_ID: &str = "trash";
 
 /// Names clients create on their own for the special folders (matched without regard to
 /// case): they open the configured folder instead.
