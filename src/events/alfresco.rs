@@ -109,10 +109,7 @@ impl Before {
             && self.node_type.is_none()
             && !self.modified_by
             && !self.properties.is_empty()
-            && self
-                .properties
-                .iter()
-                .all(|p| names.contains(&p.as_str()))
+            && self.properties.iter().all(|p| names.contains(&p.as_str()))
     }
 }
 
@@ -477,7 +474,10 @@ mod tests {
         ));
         assert!(matches!(
             parse(br#"{"type":"org.alfresco.event.node.Deleted"}"#),
-            Err(EventError::Missing { missing: "data", .. })
+            Err(EventError::Missing {
+                missing: "data",
+                ..
+            })
         ));
     }
 }

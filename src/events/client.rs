@@ -81,7 +81,10 @@ impl Broker {
             .host_str()
             .filter(|h| !h.is_empty())
             .ok_or_else(|| ClientError::Url("no host".into()))?;
-        let host = host.trim_start_matches('[').trim_end_matches(']').to_owned();
+        let host = host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_owned();
         let decode = |text: &str| {
             percent_encoding::percent_decode_str(text)
                 .decode_utf8()
@@ -98,7 +101,11 @@ impl Broker {
         Ok(Self {
             host,
             port: url.port().unwrap_or(DEFAULT_PORT),
-            login: if from_url { url_login } else { non_empty(login) },
+            login: if from_url {
+                url_login
+            } else {
+                non_empty(login)
+            },
             passcode: if from_url {
                 url_passcode
             } else {

@@ -525,10 +525,7 @@ mod tests {
         let frame = Frame::new(Command::Send).with_body(b"a\0b".to_vec());
         assert_eq!(frame.encode(), Err(FrameError::NulInBody));
         let frame = frame.header_line("content-length", "3");
-        assert_eq!(
-            frame.encode().unwrap(),
-            b"SEND\ncontent-length:3\n\na\0b\0"
-        );
+        assert_eq!(frame.encode().unwrap(), b"SEND\ncontent-length:3\n\na\0b\0");
     }
 
     #[test]
@@ -588,7 +585,8 @@ mod tests {
 
     #[test]
     fn connected_headers_are_not_unescaped() {
-        let frames = decode_all(b"CONNECTED\nversion:1.2\nserver:ActiveMQ/5.17.2\\c\n\n\0").unwrap();
+        let frames =
+            decode_all(b"CONNECTED\nversion:1.2\nserver:ActiveMQ/5.17.2\\c\n\n\0").unwrap();
         assert_eq!(frames[0].header("server"), Some("ActiveMQ/5.17.2\\c"));
     }
 
@@ -627,7 +625,10 @@ mod tests {
             decoder.next_frame().unwrap().map(|f| f.command),
             Some(Command::Receipt)
         );
-        assert_eq!(decoder.next_frame().unwrap().map(|f| f.body), Some(b"x".to_vec()));
+        assert_eq!(
+            decoder.next_frame().unwrap().map(|f| f.body),
+            Some(b"x".to_vec())
+        );
         assert_eq!(decoder.next_frame(), Ok(None));
         assert_eq!(decoder.buffered(), 0);
     }
@@ -676,10 +677,7 @@ mod tests {
             decoder.next_frame()
         };
         // Headers that never end.
-        assert_eq!(
-            decode(&[b'x'; 33]),
-            Err(FrameError::TooLarge("headers"))
-        );
+        assert_eq!(decode(&[b'x'; 33]), Err(FrameError::TooLarge("headers")));
         assert_eq!(
             decode(b"MESSAGE\na:1\nb:2\nc:3\n\n\0"),
             Err(FrameError::TooLarge("header count"))

@@ -35,7 +35,10 @@ pub fn folders_of(event: &RepoEvent, trash_id: &str) -> BTreeSet<String> {
             folders.extend(node.parent().map(str::to_owned));
             folders.extend(node.previous_parent().map(str::to_owned));
             folders.extend(node.secondary_parents.iter().cloned());
-            if let Some(before) = node.before.as_ref().and_then(|b| b.secondary_parents.as_ref())
+            if let Some(before) = node
+                .before
+                .as_ref()
+                .and_then(|b| b.secondary_parents.as_ref())
             {
                 folders.extend(before.iter().cloned());
             }

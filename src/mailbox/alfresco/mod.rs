@@ -26,7 +26,7 @@ mod trash;
 mod tree;
 mod write;
 
-pub use tree::TRASH_ID;
 pub use home::{ProvisionReport, provision_homes};
 pub use session::{AlfrescoAuthenticator, AlfrescoBackend, AlfrescoMailboxes};
 pub use settings::BackendSettings;
+pub use tree::TRASH_ID;
