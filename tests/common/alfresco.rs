@@ -60,9 +60,9 @@ impl AlfrescoServer {
         rest.retry_max_delay = Duration::from_millis(2);
         let client = AlfrescoClient::new(rest).expect("client");
         let clock: SharedClock = alfresco_imap::clock::system();
-        let backend = AlfrescoBackend::new(client, settings, clock.clone());
         let store: Arc<dyn StateStore> =
             Arc::new(SqliteStore::open_in_memory(clock.clone()).expect("state store"));
+        let backend = AlfrescoBackend::new(client, settings, clock.clone(), store.clone());
         let session = SessionSettings {
             throttle: ThrottleSettings {
                 failure_delay: Duration::from_millis(1),
