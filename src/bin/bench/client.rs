@@ -46,7 +46,10 @@ impl Reply {
         if self.outcome == Outcome::Ok {
             Ok(self)
         } else {
-            Err(protocol(format!("{what}: {:?} {}", self.outcome, self.text)))
+            Err(protocol(format!(
+                "{what}: {:?} {}",
+                self.outcome, self.text
+            )))
         }
     }
 }
@@ -66,9 +69,15 @@ pub struct Client {
 impl Client {
     /// Connects over plain TCP and reads the greeting.
     pub async fn connect(address: SocketAddr) -> Result<Client> {
+        Self::connect_buffered(address, 64 * 1024).await
+    }
+
+    /// Connects over plain TCP with a read buffer of `capacity` bytes (small for the many
+    /// idle sessions of one driver).
+    pub async fn connect_buffered(address: SocketAddr, capacity: usize) -> Result<Client> {
         let stream = TcpStream::connect(address).await?;
         stream.set_nodelay(true)?;
-        Self::over(Box::new(stream)).await
+        Self::over(Box::new(stream), capacity).await
     }
 
     /// Connects with implicit TLS and reads the greeting.
@@ -78,12 +87,12 @@ impl Client {
         let name = rustls_pki_types::ServerName::try_from("localhost")
             .map_err(|e| protocol(e.to_string()))?;
         let stream = tls.connect(name, stream).await?;
-        Self::over(Box::new(stream)).await
+        Self::over(Box::new(stream), 4 * 1024).await
     }
 
-    async fn over(io: Box<dyn Io>) -> Result<Client> {
+    async fn over(io: Box<dyn Io>, capacity: usize) -> Result<Client> {
         let mut client = Client {
-            stream: BufReader::with_capacity(64 * 1024, io),
+            stream: BufReader::with_capacity(capacity, io),
             next_tag: 0,
             bytes_in: 0,
             bytes_out: 0,
@@ -200,13 +209,6 @@ impl Client {
         }
     }
 
-    /// Ends IDLE.
-    pub async fn done(&mut self, tag: &str) -> Result<Reply> {
-        self.write(b"DONE\r\n").await?;
-        self.flush().await?;
-        self.finish(tag, true).await
-    }
-
     async fn finish(&mut self, tag: &str, keep: bool) -> Result<Reply> {
         let mut reply = Reply {
             untagged: Vec::new(),
@@ -309,7 +311,9 @@ impl Client {
 
 /// The length of the literal a response line announces at its end (`{n}` or `{n+}`).
 fn literal_length(line: &[u8]) -> Option<u64> {
-    let line = line.strip_suffix(b"\r\n").or_else(|| line.strip_suffix(b"\n"))?;
+    let line = line
+        .strip_suffix(b"\r\n")
+        .or_else(|| line.strip_suffix(b"\n"))?;
     let line = line.strip_suffix(b"}")?;
     let open = line.iter().rposition(|b| *b == b'{')?;
     let digits = &line[open + 1..];

@@ -30,7 +30,7 @@ pub enum Setup {
     /// User `bench`; site `big` (an IMAP favourite of `bench`) with `documentLibrary/docs` of
     /// `count` documents.
     BigFolder,
-    /// Users `s00000`... (`users`), all collaborators of site `team`, whose
+    /// Users `s00000`... (`users`), all collaborators of site `team` (an IMAP favourite), whose
     /// `documentLibrary/Inbox` holds a few documents; `s00000` manages the site.
     Sessions,
     /// User `bench` whose INBOX holds one e-mail of `size` bytes.
@@ -141,7 +141,10 @@ fn start() -> DateTime<Utc> {
         .unwrap_or_else(Utc::now)
 }
 
-fn prepare(handle: &EmulatorHandle, args: &EmulatorArgs) -> Result<Vec<(&'static str, String)>, String> {
+fn prepare(
+    handle: &EmulatorHandle,
+    args: &EmulatorArgs,
+) -> Result<Vec<(&'static str, String)>, String> {
     match args.setup {
         Setup::BigFolder => {
             add_user(handle, "bench");
@@ -165,6 +168,13 @@ fn prepare(handle: &EmulatorHandle, args: &EmulatorArgs) -> Result<Vec<(&'static
                 handle
                     .set_site_member("team", user, Some("SiteCollaborator"))
                     .map_err(|e| format!("{e:?}"))?;
+            }
+            for user in &users {
+                handle.set_preference(
+                    user,
+                    "org.alfresco.share.sites.imapFavourites.team",
+                    Some(json!(true)),
+                );
             }
             let library = handle
                 .node_id("Sites/team/documentLibrary")
@@ -193,7 +203,14 @@ fn prepare(handle: &EmulatorHandle, args: &EmulatorArgs) -> Result<Vec<(&'static
                 handle.with_repository(|r| {
                     for n in 0..args.count {
                         let bytes = small_email(&user, n);
-                        add_email(r, &inbox, &user, &format!("{user}-{n}"), ContentData::Bytes(bytes.into()), n);
+                        add_email(
+                            r,
+                            &inbox,
+                            &user,
+                            &format!("{user}-{n}"),
+                            ContentData::Bytes(bytes.into()),
+                            n,
+                        );
                     }
                 });
             }
@@ -234,7 +251,12 @@ fn favourite_site(handle: &EmulatorHandle, site: &str, user: &str) -> Result<Str
         .ok_or_else(|| "no documentLibrary".to_owned())
 }
 
-const AUTHORS: &[&str] = &["Ada Lovelace", "Grace Hopper", "Alan Turing", "Edsger Dijkstra"];
+const AUTHORS: &[&str] = &[
+    "Ada Lovelace",
+    "Grace Hopper",
+    "Alan Turing",
+    "Edsger Dijkstra",
+];
 
 /// Adds `count` small versioned documents, as uploaded through Share; returns the first id.
 fn add_documents(repo: &mut Repository, folder: &str, count: usize) -> String {
@@ -326,7 +348,13 @@ fn add_email(
     n: usize,
 ) -> String {
     let at = start() + Duration::seconds(n as i64);
-    let id = repo.insert_node(folder, &format!("Message_{label}.eml"), "cm:content", user, at);
+    let id = repo.insert_node(
+        folder,
+        &format!("Message_{label}.eml"),
+        "cm:content",
+        user,
+        at,
+    );
     if let Some(node) = repo.node_mut(&id) {
         node.content = Some(Content {
             data,

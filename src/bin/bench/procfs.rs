@@ -45,7 +45,11 @@ fn schedstat_ns(pid: u32) -> Option<u64> {
         let Ok(text) = std::fs::read_to_string(path) else {
             continue;
         };
-        if let Some(ns) = text.split_whitespace().next().and_then(|n| n.parse::<u64>().ok()) {
+        if let Some(ns) = text
+            .split_whitespace()
+            .next()
+            .and_then(|n| n.parse::<u64>().ok())
+        {
             total += ns;
             any = true;
         }
@@ -63,7 +67,9 @@ fn stat_ticks(pid: u32) -> Option<Duration> {
     // SAFETY: sysconf only reads a constant of the running system.
     let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
     let ticks = u64::try_from(ticks).ok().filter(|t| *t > 0)?;
-    Some(Duration::from_nanos((user + system) * 1_000_000_000 / ticks))
+    Some(Duration::from_nanos(
+        (user + system) * 1_000_000_000 / ticks,
+    ))
 }
 
 /// Raises this process's open-file limit to its hard limit (children inherit it); returns
@@ -120,8 +126,5 @@ pub fn machine() -> String {
     let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
         .map(|s| s.trim().to_owned())
         .unwrap_or_default();
-    format!(
-        "{} CPUs ({model}), {memory} RAM, Linux {kernel}",
-        cpus()
-    )
+    format!("{} CPUs ({model}), {memory} RAM, Linux {kernel}", cpus())
 }

@@ -102,15 +102,14 @@ async fn run(args: SidecarArgs) -> Result<(), String> {
         certificate = Some(cert_path);
     }
     defines.extend(args.defines);
-    let config = ImapConfig::load(&ConfigSources::from_process(Vec::new(), defines)).map_err(
-        |errors| {
+    let config =
+        ImapConfig::load(&ConfigSources::from_process(Vec::new(), defines)).map_err(|errors| {
             errors
                 .iter()
                 .map(|e| e.to_string())
                 .collect::<Vec<_>>()
                 .join("; ")
-        },
-    )?;
+        })?;
     alfresco_imap::cli::init_logging(&config).map_err(|e| e.to_string())?;
     let app = App::start(&config, &AppOptions::default())
         .await
