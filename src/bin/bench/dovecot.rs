@@ -95,6 +95,15 @@ impl Maildirs {
             ));
         }
         std::fs::write(root.join("passwd"), passwd)?;
+        // Dovecot will not read mail as root: the mail belongs to its own system user.
+        let (uid, gid) = system_user("dovecot")
+            .ok_or_else(|| BenchError::Worker("no system user dovecot".into()))?;
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(root, std::fs::Permissions::from_mode(0o755))?;
+        for sub in ["mail", "home"] {
+            std::fs::create_dir_all(root.join(sub))?;
+            chown_tree(&root.join(sub), uid, gid)?;
+        }
         let port = free_port()?;
         let root_text = root.display();
         let config = format!(
@@ -108,12 +117,11 @@ impl Maildirs {
              auth_mechanisms = plain login\n\
              default_internal_user = dovecot\n\
              default_login_user = dovenull\n\
-             first_valid_uid = 0\n\
+             first_valid_uid = {uid}\n\
              mail_location = maildir:{root_text}/mail/%u\n\
              passdb {{\n  driver = passwd-file\n  args = {root_text}/passwd\n}}\n\
-             userdb {{\n  driver = static\n  args = uid=0 gid=0 home={root_text}/home/%u\n}}\n\
-             service imap-login {{\n  inet_listener imap {{\n    address = 127.0.0.1\n    port = {port}\n  }}\n  inet_listener imaps {{\n    port = 0\n  }}\n  process_limit = 20000\n  client_limit = 20000\n}}\n\
-             service imap {{\n  process_limit = 20000\n}}\n\
+             userdb {{\n  driver = static\n  args = uid={uid} gid={gid} home={root_text}/home/%u\n}}\n\
+             service imap-login {{\n  inet_listener imap {{\n    address = 127.0.0.1\n    port = {port}\n  }}\n  inet_listener imaps {{\n    port = 0\n  }}\n}}\n\
              protocol imap {{\n  mail_max_userip_connections = 100000\n}}\n"
         );
         let config_path = root.join("dovecot.conf");
@@ -159,6 +167,11 @@ pub struct Dovecot {
 }
 
 impl Dovecot {
+    /// What Dovecot logged so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.maildirs.dir.path().join("dovecot.log")).unwrap_or_default()
+    }
+
     /// The master process's id.
     pub fn pid(&self) -> Option<u32> {
         self.child.id()
@@ -186,4 +199,27 @@ impl Dovecot {
 pub fn free_port() -> Result<u16> {
     let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
     Ok(listener.local_addr()?.port())
+}
+
+/// The user and group ids of a system user, from `/etc/passwd`.
+fn system_user(name: &str) -> Option<(u32, u32)> {
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|line| {
+        let fields: Vec<&str> = line.split(':').collect();
+        if fields.first() != Some(&name) {
+            return None;
+        }
+        Some((fields.get(2)?.parse().ok()?, fields.get(3)?.parse().ok()?))
+    })
+}
+
+/// Gives a directory tree to `uid`:`gid`.
+fn chown_tree(path: &Path, uid: u32, gid: u32) -> std::io::Result<()> {
+    std::os::unix::fs::chown(path, Some(uid), Some(gid))?;
+    if path.is_dir() {
+        for entry in std::fs::read_dir(path)? {
+            chown_tree(&entry?.path(), uid, gid)?;
+        }
+    }
+    Ok(())
 }

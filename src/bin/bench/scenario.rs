@@ -486,6 +486,9 @@ async fn big_folder(count: usize, args: &Args, with_dovecot: bool) -> Result<Rep
         }
         let server = maildirs.start().await?;
         let result = dovecot_big_folder(server.address).await;
+        if result.is_err() {
+            eprintln!("Dovecot log:\n{}", server.log());
+        }
         server.stop().await;
         let (cold_d, warm_d, noop_d) = result?;
         report.figure("dovecot_cold_ms", "Dovecot cold, ms", ms(cold_d.total), "");
