@@ -116,19 +116,42 @@ struct Sidecar {
     _state: tempfile::TempDir,
 }
 
-/// REST calls made so far: all of them, and content downloads.
-#[derive(Debug, Clone, Copy, Default)]
+/// REST calls made so far: all of them, content downloads, and per route.
+#[derive(Debug, Clone, Default)]
 struct Calls {
     total: u64,
     content: u64,
+    routes: BTreeMap<String, u64>,
 }
 
 impl std::ops::Sub for Calls {
     type Output = Calls;
     fn sub(self, earlier: Calls) -> Calls {
+        let routes = self
+            .routes
+            .iter()
+            .map(|(route, n)| {
+                let before = earlier.routes.get(route).copied().unwrap_or(0);
+                (route.clone(), n.saturating_sub(before))
+            })
+            .filter(|(_, n)| *n > 0)
+            .collect();
         Calls {
             total: self.total.saturating_sub(earlier.total),
             content: self.content.saturating_sub(earlier.content),
+            routes,
+        }
+    }
+}
+
+impl Calls {
+    /// Prints the calls per route when `BENCH_ROUTES` is set (to find where calls go).
+    fn show(&self, step: &str) {
+        if std::env::var_os("BENCH_ROUTES").is_some() {
+            eprintln!("REST calls, {step}: {}", self.total);
+            for (route, n) in &self.routes {
+                eprintln!("  {n:>7}  {route}");
+            }
         }
     }
 }
@@ -203,7 +226,15 @@ fn calls_of(fields: &Fields) -> Calls {
         .filter(|(k, _)| k.starts_with("route:GET:") && k.ends_with("/content"))
         .filter_map(|(_, v)| v.parse::<u64>().ok())
         .sum();
-    Calls { total, content }
+    let routes = fields
+        .iter()
+        .filter_map(|(k, v)| Some((k.strip_prefix("route:")?.to_owned(), v.parse().ok()?)))
+        .collect();
+    Calls {
+        total,
+        content,
+        routes,
+    }
 }
 
 /// Repository activities the emulator has recorded.
@@ -346,8 +377,10 @@ async fn big_folder(count: usize, args: &Args, with_dovecot: bool) -> Result<Rep
         exists = sync.exists;
         cold.push(sync.total);
         cold_select_flags.push(sync.select_flags);
-        calls_cold.push((after_cold - before).total);
-        content_calls += (after_cold - before).content;
+        let delta = after_cold.clone() - before;
+        delta.show("cold sync");
+        calls_cold.push(delta.total);
+        content_calls += delta.content;
         let _ = first.command("LOGOUT").await;
         let activities0 = activities(&mut emulator).await?;
         let (mut second, sync) = first_sync(sidecar.imap, "bench", &mailbox).await?;
@@ -356,19 +389,25 @@ async fn big_folder(count: usize, args: &Args, with_dovecot: bool) -> Result<Rep
         activities_warm += activities(&mut emulator).await? - activities0;
         warm.push(sync.total);
         warm_select_flags.push(sync.select_flags);
-        calls_warm.push((after_warm - after_cold).total);
-        content_calls += (after_warm - after_cold).content;
+        let delta = after_warm.clone() - after_cold;
+        delta.show("warm sync");
+        calls_warm.push(delta.total);
+        content_calls += delta.content;
         cpu_cold.push(cpu1.saturating_sub(cpu0));
         cpu_warm.push(cpu2.saturating_sub(cpu1));
         let (time, _) = timed_noop(&mut second).await?;
         let after_noop = sidecar.calls().await?;
         noop_same.push(time);
-        noop_same_calls.push((after_noop - after_warm).total);
+        let delta = after_noop.clone() - after_warm;
+        delta.show("NOOP unchanged");
+        noop_same_calls.push(delta.total);
         emulator.request(&format!("touch {document}")).await?;
         let (time, untagged) = timed_noop(&mut second).await?;
         let after_change = sidecar.calls().await?;
         noop_changed.push(time);
-        noop_changed_calls.push((after_change - after_noop).total);
+        let delta = after_change - after_noop;
+        delta.show("NOOP changed");
+        noop_changed_calls.push(delta.total);
         noop_changed_untagged = untagged;
         let _ = second.command("LOGOUT").await;
         peak = peak.max(procfs::peak_kib(sidecar.pid()).unwrap_or_default());
@@ -831,7 +870,9 @@ async fn large_file(args: &Args, with_dovecot: bool) -> Result<Report> {
         let mut sidecar = Sidecar::start(&emulator, false).await?;
         let calls0 = sidecar.calls().await?;
         let outcome = transfer(sidecar.imap, Some(sidecar.pid()), append_bytes).await;
-        calls.push((sidecar.calls().await? - calls0).total);
+        let delta = sidecar.calls().await? - calls0;
+        delta.show("large file");
+        calls.push(delta.total);
         peak = peak.max(procfs::peak_kib(sidecar.pid()).unwrap_or_default());
         sidecar.stop().await;
         let t = outcome?;
@@ -972,12 +1013,16 @@ async fn big_tree(args: &Args) -> Result<Report> {
         let c1 = sidecar.calls().await?;
         list_cold.push(t);
         listed = n;
-        list_cold_calls.push((c1 - c0).total);
+        let delta = c1.clone() - c0;
+        delta.show("cold LIST");
+        list_cold_calls.push(delta.total);
         let (t, n) = timed_list(&mut client, "LSUB \"\" \"*\"").await?;
         let c2 = sidecar.calls().await?;
         lsub_cold.push(t);
         subscribed = n;
-        lsub_cold_calls.push((c2 - c1).total);
+        let delta = c2 - c1;
+        delta.show("LSUB");
+        lsub_cold_calls.push(delta.total);
         let _ = client.command("LOGOUT").await;
         let mut client = Client::connect(sidecar.imap).await?;
         client.login("bench", PASSWORD).await?;
@@ -985,7 +1030,9 @@ async fn big_tree(args: &Args) -> Result<Report> {
         let (t, _) = timed_list(&mut client, "LIST \"\" \"*\"").await?;
         let c4 = sidecar.calls().await?;
         list_warm.push(t);
-        list_warm_calls.push((c4 - c3).total);
+        let delta = c4 - c3;
+        delta.show("warm LIST");
+        list_warm_calls.push(delta.total);
         let (t, _) = timed_list(&mut client, "LSUB \"\" \"*\"").await?;
         lsub_warm.push(t);
         let _ = client.command("LOGOUT").await;
