@@ -31,6 +31,9 @@ pub struct SessionSettings {
     pub throttle: ThrottleSettings,
     /// Bytes of message summaries kept in memory.
     pub message_cache_bytes: u64,
+    /// How long the repository's search index may lag: messages that arrived more recently
+    /// are also searched without it.
+    pub index_lag: Duration,
 }
 
 impl Default for SessionSettings {
@@ -43,6 +46,7 @@ impl Default for SessionSettings {
             resync_interval: Duration::from_secs(300),
             throttle: ThrottleSettings::default(),
             message_cache_bytes: 64 * 1024 * 1024,
+            index_lag: Duration::from_secs(60),
         }
     }
 }

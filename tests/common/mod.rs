@@ -1,13 +1,16 @@
 //! Helpers shared by the integration tests: a raw IMAP client ([`client`]), an IMAP server with
 //! the in-memory backend ([`server`]), expected values ([`golden`]), the REST API client and
-//! test target ([`rest`]), and the contract checker ([`contract`]).
+//! test target ([`rest`]), the contract checker ([`contract`]), real IMAP clients pointed at any
+//! server ([`real_clients`]) and the skip rule for external programs ([`external`]).
 
 #![allow(dead_code)]
 
 pub mod alfresco;
 pub mod client;
 pub mod contract;
+pub mod external;
 pub mod golden;
+pub mod real_clients;
 pub mod rest;
 pub mod server;
 
