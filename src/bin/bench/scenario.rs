@@ -414,7 +414,7 @@ async fn big_folder(count: usize, args: &Args, with_dovecot: bool) -> Result<Rep
         sidecar.stop().await;
     }
     emulator.stop().await;
-    let limit = count as u64 / page_size + u64::from(count as u64 % page_size > 0) + 5;
+    let limit = count as u64 / page_size + u64::from(!(count as u64).is_multiple_of(page_size)) + 5;
     let mut report = Report::new(format!("big-folder-{count}"));
     report.figure(
         "messages",
