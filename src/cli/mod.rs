@@ -1,4 +1,4 @@
-//! The `alfresco-imap` command line: `serve`, `config`, `emulator`, `demo`.
+//! The `alfresco-imap` command line: `serve`, `config`, `emulator`, `demo`, `state`.
 //!
 //! [`main`] parses the arguments and runs one subcommand; each subcommand lives in its own file
 //! and returns the process exit status (0 success, 1 run-time failure, 2 invalid command line or
@@ -11,18 +11,23 @@ mod emulator;
 mod logging;
 mod repository;
 mod serve;
+mod state_command;
 
 use std::process::ExitCode;
 
 use clap::Parser;
 
-pub use args::{Cli, Command, ConfigArgs, ConfigCommandArgs, DemoArgs, EmulatorArgs, Seed};
+pub use args::{
+    Cli, Command, ConfigArgs, ConfigCommandArgs, DemoArgs, EmulatorArgs, RenumberArgs, Seed,
+    StateCommand,
+};
 pub use config_command::{FolderResolution, render_effective_config, run_config};
 pub use demo::run_demo;
 pub use emulator::run_emulator;
 pub use logging::{LoggingError, init_logging};
 pub use repository::{RepositoryError, ready_client};
 pub use serve::run_serve;
+pub use state_command::run_state;
 
 use crate::config::{ConfigErrors, ConfigSources, ImapConfig};
 
@@ -46,6 +51,7 @@ pub fn main() -> ExitCode {
         Command::Config(args) => run_config(&args),
         Command::Emulator(args) => run_emulator(&args),
         Command::Demo(args) => run_demo(&args),
+        Command::State(command) => run_state(&command),
     }
 }
 
