@@ -291,10 +291,7 @@ impl Mailboxes for AlfrescoMailboxes {
     async fn children(&self, parent: Option<&str>) -> Result<Vec<MailboxInfo>, MailboxError> {
         match parent {
             None => self.top_level().await,
-            Some(name) => {
-                let place = self.resolve(name).await?;
-                self.children_of(&place).await
-            }
+            Some(name) => self.children_of_name(name).await,
         }
     }
 

@@ -136,20 +136,43 @@ pub(super) fn view_tag(mode: ViewMode) -> &'static str {
 }
 
 /// Child folders per (user, folder), shared by a user's sessions for a short time, so a LIST
-/// of the whole tree costs one call per folder and concurrent sessions share one call.
+/// of the whole tree costs one call per folder and concurrent sessions share one call. The
+/// folders those listings named are remembered by (user, mailbox name) for as long, so that
+/// walking down the tree does not look each name up again.
 pub(crate) struct FolderCache {
     cache: moka::future::Cache<(String, String), Arc<Vec<Node>>>,
+    named: moka::future::Cache<(String, String), Arc<Folder>>,
 }
 
 impl FolderCache {
     /// A cache keeping entries for `ttl`.
     pub fn new(ttl: Duration) -> Self {
+        let ttl = ttl.max(Duration::from_millis(1));
         Self {
             cache: moka::future::Cache::builder()
                 .max_capacity(100_000)
-                .time_to_live(ttl.max(Duration::from_millis(1)))
+                .time_to_live(ttl)
+                .build(),
+            named: moka::future::Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(ttl)
                 .build(),
         }
+    }
+
+    /// Remembers the folder a listing showed under `folder.name` for `user`.
+    async fn remember(&self, user: &str, folder: &Folder) {
+        self.named
+            .insert(
+                (user.to_owned(), folder.name.clone()),
+                Arc::new(folder.clone()),
+            )
+            .await;
+    }
+
+    /// The folder a recent listing showed under `name` for `user`.
+    async fn named(&self, user: &str, name: &str) -> Option<Arc<Folder>> {
+        self.named.get(&(user.to_owned(), name.to_owned())).await
     }
 
     /// Forgets a folder's children for a user (after this user changed them).
@@ -260,6 +283,7 @@ impl AlfrescoMailboxes {
             .collect();
         home.sort_by(|a, b| (a.name != "INBOX", &a.name).cmp(&(b.name != "INBOX", &b.name)));
         for folder in &home {
+            self.backend.folders.remember(&self.user, folder).await;
             out.push(self.info_of_folder(folder).await?);
         }
         for (index, mount) in settings.mounts.iter().enumerate() {
@@ -280,6 +304,7 @@ impl AlfrescoMailboxes {
                 zone: Zone::Mount(index),
                 below_mount: Vec::new(),
             };
+            self.backend.folders.remember(&self.user, &folder).await;
             out.push(self.info_of_folder(&folder).await?);
         }
         out.push(self.trash_info());
@@ -314,9 +339,27 @@ impl AlfrescoMailboxes {
                 zone: parent.zone.clone(),
                 below_mount,
             };
+            self.backend.folders.remember(&self.user, &folder).await;
             out.push(self.info_of_folder(&folder).await?);
         }
         Ok(out)
+    }
+
+    /// The child mailboxes of the mailbox `name`. A folder that a listing of this user showed
+    /// a moment ago is not looked up again (a LIST of the whole tree then costs one call per
+    /// folder); if listing it fails, the name is resolved afresh.
+    pub(super) async fn children_of_name(
+        &self,
+        name: &str,
+    ) -> Result<Vec<MailboxInfo>, MailboxError> {
+        if let Some(folder) = self.backend.folders.named(&self.user, name).await {
+            let listed = Resolved::Folder(Box::new((*folder).clone()));
+            if let Ok(children) = self.children_of(&listed).await {
+                return Ok(children);
+            }
+        }
+        let resolved = self.resolve(name).await?;
+        self.children_of(&resolved).await
     }
 
     /// The [`MailboxInfo`] of a resolved mailbox.
