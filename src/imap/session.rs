@@ -211,6 +211,8 @@ pub struct Session {
     pub(crate) enabled: Enabled,
     pub(crate) exchange: Option<Exchange>,
     pub(crate) logged_out: bool,
+    /// This connection's place among the user's connections (`limits.connectionsPerUser`).
+    pub(crate) user_slot: Option<super::context::Slot<String>>,
 }
 
 impl std::fmt::Debug for Session {
@@ -233,6 +235,7 @@ impl Session {
             enabled: Enabled::default(),
             exchange: None,
             logged_out: false,
+            user_slot: None,
         }
     }
 

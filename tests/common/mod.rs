@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests: a raw IMAP client ([`client`]), an IMAP server with
 //! the in-memory backend ([`server`]), expected values ([`golden`]), the REST API client and
-//! test target ([`rest`]), and the contract checker ([`contract`]).
+//! test target ([`rest`]), the contract checker ([`contract`]), the product assembled from
+//! properties ([`product`]) and a proxy that breaks repository connections ([`proxy`]).
 
 #![allow(dead_code)]
 
@@ -8,6 +9,8 @@ pub mod alfresco;
 pub mod client;
 pub mod contract;
 pub mod golden;
+pub mod product;
+pub mod proxy;
 pub mod rest;
 pub mod server;
 

@@ -29,6 +29,8 @@ pub struct AlfrescoBackend {
     /// every user; whether a user may see them is asked each time.
     paths: Mutex<HashMap<Vec<String>, String>>,
     pub(super) folders: FolderCache,
+    /// Uploads reported failed that are watched for a late completion.
+    pub(super) late_uploads: super::write::LateUploads,
 }
 
 impl std::fmt::Debug for AlfrescoBackend {
@@ -47,7 +49,19 @@ impl AlfrescoBackend {
             clock,
             paths: Mutex::new(HashMap::new()),
             folders,
+            late_uploads: Default::default(),
         })
+    }
+
+    /// Uploads reported failed that are still watched for a late completion (a gauge).
+    pub fn pending_upload_checks(&self) -> usize {
+        self.late_uploads.pending()
+    }
+
+    /// Uploads the repository completed after they were reported failed, and that were
+    /// removed (a counter).
+    pub fn late_uploads_removed(&self) -> usize {
+        self.late_uploads.removed()
     }
 
     /// The REST client (for metrics).
