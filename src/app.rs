@@ -148,6 +148,7 @@ impl App {
             append_limit: config.limits.append_limit,
             oauth: auth.oauth_enabled,
             resync_interval: config.sync.resync_interval,
+            index_lag: config.sync.index_lag,
             throttle: ThrottleSettings {
                 failure_delay: auth.failure_delay,
                 max_delay: auth.failure_delay.saturating_mul(16),

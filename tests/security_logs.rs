@@ -108,12 +108,6 @@ impl Recorded {
         self.transcript.lock().unwrap().push_str(&answer);
         answer
     }
-
-    async fn read_to_close(&mut self) -> String {
-        let rest = self.client.read_to_close().await;
-        self.transcript.lock().unwrap().push_str(&rest);
-        rest
-    }
 }
 
 fn ok(answer: &str, tag: &str) {

@@ -85,15 +85,23 @@ pub enum Command {
                       point: id, name, mode, store, rootPath, folderPath (values with spaces in \
                       double quotes). When a value is invalid nothing is printed on stdout; each \
                       problem is reported on stderr with its key and the file and line (or the \
-                      variable or argument) that set it, and the exit status is 2.",
+                      variable or argument) that set it, and the exit status is 2.\n\n\
+                      With --resolve-as USER, each mount point's folder is also looked up in the \
+                      repository as that user, and its line ends with the folder's node id, or \
+                      with `unresolved: <reason>` (then the exit status is 1). The password is \
+                      read from the environment variable ALFRESCO_IMAP_PASSWORD, or from the \
+                      file named by ALFRESCO_IMAP_PASSWORD_FILE (one trailing line end \
+                      removed); it is never taken from the command line.",
         after_long_help = sections(
             "  alfresco-imap config --config /opt/alfresco/alfresco-global.properties\n  \
              alfresco-imap config -D imap.config.server.mountPoints=A \\\n      \
-             -D imap.config.server.mountPoints.value.A.mountPointName=Docs",
+             -D imap.config.server.mountPoints.value.A.mountPointName=Docs\n  \
+             ALFRESCO_IMAP_PASSWORD_FILE=/run/secrets/imap-check alfresco-imap config \
+             --config /opt/alfresco/alfresco-global.properties --resolve-as imap-check",
             true
         )
     )]
-    Config(ConfigArgs),
+    Config(ConfigCommandArgs),
 
     /// Run the built-in Alfresco emulator alone, on 127.0.0.1.
     #[command(
@@ -137,6 +145,20 @@ pub struct ConfigArgs {
     /// later ones win.
     #[arg(short = 'D', long = "define", value_name = "KEY=VALUE")]
     pub defines: Vec<String>,
+}
+
+/// Options of `config`.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ConfigCommandArgs {
+    /// Where configuration comes from.
+    #[command(flatten)]
+    pub config: ConfigArgs,
+
+    /// Also look each mount point's folder up in the repository as this user and print its node
+    /// id; the password comes from ALFRESCO_IMAP_PASSWORD or the file named by
+    /// ALFRESCO_IMAP_PASSWORD_FILE.
+    #[arg(long, value_name = "USER")]
+    pub resolve_as: Option<String>,
 }
 
 /// Demo data for the emulator.
@@ -210,9 +232,14 @@ mod tests {
             "b.properties",
         ])
         .unwrap();
-        let Command::Config(args) = cli.command else {
+        let Command::Config(ConfigCommandArgs {
+            config: args,
+            resolve_as,
+        }) = cli.command
+        else {
             panic!("not config");
         };
+        assert_eq!(resolve_as, None);
         assert_eq!(
             args.files,
             vec![PathBuf::from("a.properties"), PathBuf::from("b.properties")]

@@ -9,17 +9,19 @@ mod config_command;
 mod demo;
 mod emulator;
 mod logging;
+mod repository;
 mod serve;
 
 use std::process::ExitCode;
 
 use clap::Parser;
 
-pub use args::{Cli, Command, ConfigArgs, DemoArgs, EmulatorArgs, Seed};
-pub use config_command::{render_effective_config, resolved_node_id, run_config};
+pub use args::{Cli, Command, ConfigArgs, ConfigCommandArgs, DemoArgs, EmulatorArgs, Seed};
+pub use config_command::{FolderResolution, render_effective_config, run_config};
 pub use demo::run_demo;
 pub use emulator::run_emulator;
 pub use logging::{LoggingError, init_logging};
+pub use repository::{RepositoryError, ready_client};
 pub use serve::run_serve;
 
 use crate::config::{ConfigErrors, ConfigSources, ImapConfig};
@@ -51,6 +53,13 @@ pub fn main() -> ExitCode {
 pub fn load_config(args: &ConfigArgs) -> Result<ImapConfig, ConfigErrors> {
     let sources = ConfigSources::from_process(args.files.clone(), args.defines.clone());
     ImapConfig::load(&sources)
+}
+
+/// The async runtime a subcommand runs its network work on.
+fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
 }
 
 /// Prints every configuration error on stderr, one per line.

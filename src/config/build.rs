@@ -81,6 +81,7 @@ pub(crate) fn sections(
         timeouts: timeouts(reader),
         sync: SyncConfig {
             resync_interval: reader.millis_at_least("imap.sidecar.resync.intervalMs", 1),
+            index_lag: reader.millis("imap.sidecar.search.indexLagMs"),
         },
         cache: CacheConfig {
             listing_ttl: reader.millis("imap.sidecar.cache.listingTtlMs"),

@@ -31,11 +31,12 @@ mod origin;
 mod placeholders;
 mod properties_file;
 mod repository_path;
+mod rest_options;
 mod secrets;
 mod values;
 
 pub use build::{IGNORE_EXTRACTION, MOUNT_POINTS};
-pub use environment::{FILE_SUFFIX, OPTS_VARIABLE, RUST_LOG_VARIABLE};
+pub use environment::{FILE_SUFFIX, OPTS_VARIABLE, RUST_LOG_VARIABLE, strip_trailing_newline};
 pub use error::{ConfigError, ConfigErrors, ConfigWarning, Problem};
 pub use imap_config::{EffectiveProperties, ImapConfig, machine_host_name};
 pub use layers::{ConfigSources, SHIPPED_DEFAULTS, Setting};

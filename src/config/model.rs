@@ -299,6 +299,9 @@ pub struct Timeouts {
 pub struct SyncConfig {
     /// Full re-listing interval of an open mailbox.
     pub resync_interval: Duration,
+    /// How far the repository's search index may lag behind: messages that arrived more
+    /// recently than this are searched for TEXT and BODY directly (`imap.sidecar.search.indexLagMs`).
+    pub index_lag: Duration,
 }
 
 /// Caches (`imap.sidecar.cache.*`).

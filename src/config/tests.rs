@@ -112,6 +112,7 @@ fn shipped_defaults_are_alfrescos() {
     assert_eq!(config.limits.append_limit, 52_428_800);
     assert_eq!(config.timeouts.idle, Duration::from_secs(30 * 60));
     assert_eq!(config.sync.resync_interval, Duration::from_secs(5 * 60));
+    assert_eq!(config.sync.index_lag, Duration::from_secs(60));
     assert_eq!(config.repository.page_size, 1000);
     assert!(!config.repository.allow_insecure);
     assert_eq!(

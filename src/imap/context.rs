@@ -34,6 +34,9 @@ pub struct SessionSettings {
     pub message_cache_bytes: u64,
     /// Most connections one user may have logged in at once.
     pub max_connections_per_user: usize,
+    /// How long the repository's search index may lag: messages that arrived more recently
+    /// are also searched without it.
+    pub index_lag: Duration,
 }
 
 impl Default for SessionSettings {
@@ -47,6 +50,7 @@ impl Default for SessionSettings {
             throttle: ThrottleSettings::default(),
             message_cache_bytes: 64 * 1024 * 1024,
             max_connections_per_user: usize::MAX,
+            index_lag: Duration::from_secs(60),
         }
     }
 }

@@ -213,6 +213,10 @@ pub struct Session {
     pub(crate) logged_out: bool,
     /// This connection's place among the user's connections (`limits.connectionsPerUser`).
     pub(crate) user_slot: Option<super::context::Slot<String>>,
+    /// RETURN options of the SEARCH being run (ESEARCH).
+    pub(crate) search_return: Option<super::fallback::SearchReturn>,
+    /// The saved search result `$` (RFC 5182), as UIDs.
+    pub(crate) saved: Vec<crate::state::Uid>,
 }
 
 impl std::fmt::Debug for Session {
@@ -236,6 +240,8 @@ impl Session {
             exchange: None,
             logged_out: false,
             user_slot: None,
+            search_return: None,
+            saved: Vec::new(),
         }
     }
 
@@ -362,14 +368,36 @@ impl Session {
         extended: super::fallback::Extended,
         out: &mut dyn Responder,
     ) -> Result<Step, SendError> {
-        let super::fallback::Extended::List {
-            tag,
-            reference,
-            patterns,
-            special_use_only,
-            subscribed_only,
-            return_subscribed,
-        } = extended;
+        use super::fallback::Extended;
+        let (tag, reference, patterns, special_use_only, subscribed_only, return_subscribed) =
+            match extended {
+                Extended::Search { command, options } => {
+                    self.search_return = Some(options);
+                    let step = self.command(command, None, out).await;
+                    self.search_return = None;
+                    return step;
+                }
+                Extended::Saved {
+                    tag,
+                    message,
+                    options,
+                } => return self.saved_command(tag, message, options, out).await,
+                Extended::List {
+                    tag,
+                    reference,
+                    patterns,
+                    special_use_only,
+                    subscribed_only,
+                    return_subscribed,
+                } => (
+                    tag,
+                    reference,
+                    patterns,
+                    special_use_only,
+                    subscribed_only,
+                    return_subscribed,
+                ),
+            };
         let options = super::commands::list::ListOptions {
             special_use_only,
             subscribed_only,
@@ -394,6 +422,71 @@ impl Session {
         }
         self.after_command(out, true, false).await?;
         self.finish(tag, result, out).await
+    }
+
+    /// A command naming the saved search result `$` (RFC 5182): the saved UIDs go in (as
+    /// sequence numbers for commands that take them), then the command runs as usual.
+    async fn saved_command(
+        &mut self,
+        tag: Tag<'static>,
+        message: Vec<u8>,
+        options: Option<super::fallback::SearchReturn>,
+        out: &mut dyn Responder,
+    ) -> Result<Step, SendError> {
+        use imap_types::command::CommandBody as C;
+        let Some(selected) = self.selected.as_ref() else {
+            return self
+                .finish(tag, Err(Failure::bad("No mailbox selected")), out)
+                .await;
+        };
+        // Which kind of numbers the command takes: decode it once with a placeholder.
+        let probe = super::fallback::substitute_saved(&message, "1").and_then(|bytes| {
+            match super::decode::command(&bytes, None) {
+                Input::Command { command, .. } => Some(command.body),
+                _ => None,
+            }
+        });
+        let Some(body) = probe else {
+            return self
+                .finish(tag, Err(Failure::bad("Invalid command syntax")), out)
+                .await;
+        };
+        let uid = is_uid_command(&body);
+        let numbers: Vec<u32> = self
+            .saved
+            .iter()
+            .filter_map(|uid_value| {
+                let index = selected.index_of(*uid_value)?;
+                Some(if uid { *uid_value } else { index as u32 + 1 })
+            })
+            .collect();
+        let set = match super::sequence::compact(numbers) {
+            Some(set) => set,
+            None if matches!(body, C::Search { .. }) || uid => "4294967295".to_owned(),
+            // Nothing saved: a FETCH, STORE, COPY or MOVE of no messages.
+            None => {
+                return self
+                    .finish(tag, Ok(Completion::ok("Nothing saved to act on")), out)
+                    .await;
+            }
+        };
+        let Some(bytes) = super::fallback::substitute_saved(&message, &set) else {
+            return self
+                .finish(tag, Err(Failure::bad("Invalid command syntax")), out)
+                .await;
+        };
+        match super::decode::command(&bytes, None) {
+            Input::Command { command, .. } => {
+                self.search_return = options;
+                let step = self.command(command, None, out).await;
+                self.search_return = None;
+                step
+            }
+            _ => {
+                self.finish(tag, Err(Failure::bad("Invalid command syntax")), out)
+                    .await
+            }
+        }
     }
 
     /// Writes the tagged completion (or BYE).
@@ -589,7 +682,16 @@ impl Session {
                 charset,
                 criteria,
                 uid,
-            } => self.search(charset, criteria, uid, out).await,
+            } => self.search(tag, charset, criteria, uid, out).await,
+            C::Sort {
+                sort_criteria,
+                charset,
+                search_criteria,
+                uid,
+            } => {
+                self.sort(sort_criteria, charset, search_criteria, uid, out)
+                    .await
+            }
             C::Fetch {
                 sequence_set,
                 macro_or_item_names,

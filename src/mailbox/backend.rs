@@ -348,6 +348,18 @@ pub trait Mailboxes: Send + Sync + 'static {
         Ok(())
     }
 
+    /// The node ids of `mailbox` whose text (document content, e-mail body) matches `text`,
+    /// from the repository's full-text index; `None` when there is no index to ask (the
+    /// session then reads the messages itself). The index is eventually consistent and matches
+    /// analysed tokens, not substrings.
+    async fn search_text(
+        &self,
+        _mailbox: &MailboxInfo,
+        _text: &str,
+    ) -> Result<Option<std::collections::HashSet<String>>, MailboxError> {
+        Ok(None)
+    }
+
     /// Creates `name` and any missing parents.
     async fn create(&self, name: &str) -> Result<(), MailboxError>;
 

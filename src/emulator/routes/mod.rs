@@ -214,6 +214,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         )
         .route("/deleted-nodes/{node_id}/restore", post(trash::restore))
         .route("/deleted-nodes/{node_id}/content", get(trash::content))
+        .route("/people", get(people::list_people))
         .route("/people/{person_id}", get(people::get_person))
         .route(
             "/people/{person_id}/preferences",

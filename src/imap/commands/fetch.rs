@@ -79,6 +79,12 @@ impl Session {
         if uid && !names.contains(&MessageDataItemName::Uid) {
             names.insert(0, MessageDataItemName::Uid);
         }
+        let vanished = modifiers.contains(&FetchModifier::Vanished);
+        if vanished && (!uid || changed_since.is_none() || !self.enabled.qresync) {
+            return Err(Failure::bad(
+                "VANISHED needs UID FETCH, CHANGEDSINCE and QRESYNC enabled",
+            ));
+        }
         let ctx = self.ctx.clone();
         let Some(selected) = self.selected.as_mut() else {
             return Err(Failure::bad("No mailbox selected"));
@@ -86,6 +92,27 @@ impl Session {
         let indexes = selected
             .resolve(&sequence_set, uid)
             .map_err(|_| Failure::bad("Invalid message sequence number"))?;
+        if let (true, Some(since)) = (vanished, changed_since) {
+            // RFC 7162 §3.2.6: UIDs of the set expunged since the client's MODSEQ.
+            let largest = selected.messages.last().map(|m| m.uid).unwrap_or(0);
+            let wanted =
+                crate::imap::sequence::Ranges::new(&sequence_set, largest.max(selected.uid_next));
+            let changes = ctx
+                .store
+                .changes_since(selected.mailbox_id, account.mailboxes.user(), since)
+                .await?;
+            let gone = changes
+                .vanished
+                .iter()
+                .copied()
+                .filter(|u| wanted.contains(*u));
+            if let Some(set) = crate::imap::sequence::compact(gone) {
+                out.send(Output::Line(
+                    format!("* VANISHED (EARLIER) {set}\r\n").into_bytes(),
+                ))
+                .await?;
+            }
+        }
         let sets_seen = !selected.read_only && names.iter().any(sets_seen);
         let mailbox = selected.info.clone();
         let mut gone = false;

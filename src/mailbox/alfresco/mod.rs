@@ -19,6 +19,7 @@ mod document;
 mod errors;
 mod home;
 mod listing;
+mod search;
 mod session;
 pub mod settings;
 mod trash;

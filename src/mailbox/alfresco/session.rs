@@ -133,7 +133,15 @@ pub(super) async fn lookup_path(
         relative_path: Some(names.join("/")),
         ..NodeQuery::default()
     };
-    let node = session.node(start, &query).await.map_err(folder_error)?;
+    let node = match session.node(start, &query).await.map_err(folder_error) {
+        Ok(node) => node,
+        // The repository compares names without normalising them: a name stored decomposed
+        // is found by its composed form only by comparing the names one level at a time.
+        Err(MailboxError::NotFound) if !names.iter().all(|n| n.is_ascii()) => {
+            return lookup_normalised(session, start, names).await;
+        }
+        Err(error) => return Err(error),
+    };
     let path = node
         .path
         .as_ref()
@@ -152,9 +160,48 @@ pub(super) async fn lookup_path(
     });
     if exact {
         Ok(node)
+    } else if !names.iter().all(|n| n.is_ascii()) {
+        lookup_normalised(session, start, names).await
     } else {
         Err(MailboxError::NotFound)
     }
+}
+
+/// Looks up the folder at `names` below `start` level by level, comparing names after NFC
+/// normalisation (for names with characters that have several Unicode forms).
+async fn lookup_normalised(
+    session: &RepoSession,
+    start: &str,
+    names: &[String],
+) -> Result<Node, MailboxError> {
+    let mut current = start.to_owned();
+    for name in names {
+        let children = session
+            .all_children(
+                &current,
+                &crate::alfresco::ChildrenQuery {
+                    filter: Some(crate::alfresco::WHERE_FOLDERS.into()),
+                    fields: vec!["id".into(), "name".into()],
+                    ..Default::default()
+                },
+            )
+            .await
+            .map_err(folder_error)?;
+        current = children
+            .items
+            .iter()
+            .find(|child| crate::imap::names::same_name(&child.name, name))
+            .map(|child| child.id.clone())
+            .ok_or(MailboxError::NotFound)?;
+    }
+    let query = NodeQuery {
+        include: vec![
+            crate::alfresco::Include::Path,
+            crate::alfresco::Include::AllowableOperations,
+        ],
+        ..NodeQuery::default()
+    };
+    session.node(&current, &query).await.map_err(folder_error)
 }
 
 /// Checks IMAP credentials with the repository.
@@ -251,6 +298,14 @@ impl Mailboxes for AlfrescoMailboxes {
 
     async fn subscription_changed(&self, name: &str, subscribed: bool) -> Result<(), MailboxError> {
         self.site_subscription_changed(name, subscribed).await
+    }
+
+    async fn search_text(
+        &self,
+        mailbox: &MailboxInfo,
+        text: &str,
+    ) -> Result<Option<std::collections::HashSet<String>>, MailboxError> {
+        self.index_search(mailbox, text).await
     }
 
     async fn create(&self, name: &str) -> Result<(), MailboxError> {

@@ -245,7 +245,7 @@ impl AlfrescoMailboxes {
         let settings = self.settings();
         let mut out = Vec::new();
         let home_children = self
-            .visible_children(&self.home.id, &Zone::Home, &[], ViewMode::Archive)
+            .visible_children(&self.home.id, &Zone::Home, &[], ViewMode::Archive, false)
             .await?;
         let mut home: Vec<Folder> = home_children
             .into_iter()
@@ -300,6 +300,7 @@ impl AlfrescoMailboxes {
                 &parent.zone,
                 &parent.below_mount,
                 parent.mode,
+                is_sites_root(&parent.node),
             )
             .await?;
         let mut out = Vec::with_capacity(nodes.len());
@@ -353,6 +354,7 @@ impl AlfrescoMailboxes {
                 &folder.zone,
                 &folder.below_mount,
                 folder.mode,
+                is_sites_root(&folder.node),
             )
             .await
             .unwrap_or_default();
@@ -411,30 +413,28 @@ impl AlfrescoMailboxes {
         }
     }
 
-    /// The child folders of a folder that LIST shows.
+    /// The child folders of a folder that LIST shows. Below the Sites folder (`sites_root`)
+    /// only the user's sites are shown; a site folder anywhere is shown only when it is one of
+    /// them, and never in ARCHIVE mode.
     pub(super) async fn visible_children(
         &self,
         id: &str,
         zone: &Zone,
         below_mount: &[String],
         mode: ViewMode,
+        sites_root: bool,
     ) -> Result<Vec<Node>, MailboxError> {
         let settings = self.settings();
         let nodes = self.child_folders(id).await?;
-        if let Some(first) = nodes.first()
-            && first.node_type == "st:site"
-        {
-            // The Sites folder: only the user's sites, never in ARCHIVE mode.
-            if mode == ViewMode::Archive {
-                return Ok(Vec::new());
-            }
-            let sites = self.listed_sites().await?;
-            let ids: HashSet<&str> = sites.iter().map(|(_, node)| node.as_str()).collect();
-            return Ok(nodes
-                .iter()
-                .filter(|n| ids.contains(n.id.as_str()))
-                .cloned()
-                .collect());
+        let any_site = nodes.iter().any(is_site);
+        let sites = if any_site && mode != ViewMode::Archive {
+            self.listed_sites().await?
+        } else {
+            Sites::default()
+        };
+        let shown_site = |n: &Node| sites.iter().any(|(_, node)| *node == n.id);
+        if sites_root {
+            return Ok(nodes.iter().filter(|n| shown_site(n)).cloned().collect());
         }
         let mount_path = match zone {
             Zone::Mount(index) => Some(&settings.mounts[*index].path),
@@ -452,15 +452,15 @@ impl AlfrescoMailboxes {
                 !(component == "calendar" || component == "datalists")
                     || !n.has_aspect("st:siteContainer")
             })
-            .filter(|n| match (mount_path, mode) {
-                (_, ViewMode::Archive) if n.node_type == "st:site" => false,
-                (Some(mount_path), _) => {
+            .filter(|n| !is_site(n) || shown_site(n))
+            .filter(|n| match mount_path {
+                Some(mount_path) => {
                     let mut path = mount_path.clone();
                     path.extend(below_mount.iter().cloned());
                     path.push(n.name.clone());
                     !settings.excluded.contains(&path) && settings.attachments.common_folder != path
                 }
-                (None, _) => true,
+                None => true,
             })
             .cloned()
             .collect())
@@ -556,7 +556,7 @@ impl AlfrescoMailboxes {
     /// sites under each mount point that shows sites.
     pub(super) async fn subscription_roots(&self) -> Result<Vec<String>, MailboxError> {
         let mut roots: Vec<String> = self
-            .visible_children(&self.home.id, &Zone::Home, &[], ViewMode::Archive)
+            .visible_children(&self.home.id, &Zone::Home, &[], ViewMode::Archive, false)
             .await?
             .into_iter()
             .map(|n| n.name)
@@ -611,6 +611,16 @@ impl AlfrescoMailboxes {
         }
         Ok(())
     }
+}
+
+/// A Share site folder.
+fn is_site(node: &Node) -> bool {
+    node.node_type == "st:site"
+}
+
+/// The folder holding the sites (`Company Home/Sites`).
+fn is_sites_root(node: &Node) -> bool {
+    node.node_type == "st:sites"
 }
 
 fn alias(name: &str) -> Option<Alias> {

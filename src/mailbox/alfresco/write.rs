@@ -491,7 +491,7 @@ impl AlfrescoMailboxes {
     }
 
     /// MOVE: the same nodes, into the target (the trashcan when the target is Trash, out of it
-    /// when the source is); all or nothing.
+    /// when the source is); all or nothing: when one fails, what was done is undone.
     pub(super) async fn move_messages(
         &self,
         from: &MailboxInfo,
@@ -500,78 +500,124 @@ impl AlfrescoMailboxes {
     ) -> Result<Vec<Item>, MailboxError> {
         let source = Place::of_info(from)?;
         let target = Place::of_info(to)?;
-        if target == Place::Trash {
-            let mut out = Vec::new();
-            for item in items {
-                match self.session.delete_node(&item.node_id, false).await {
-                    Ok(()) => {}
-                    Err(error) if error.is_not_found() => {}
-                    Err(error) => return Err(message_error(error)),
-                }
-                let deleted = self
-                    .session
-                    .deleted_node(&item.node_id, &[Include::Properties, Include::AspectNames])
-                    .await
-                    .map_err(message_error)?;
-                let mut listed = item_of(&deleted.node, ViewMode::Mixed)
-                    .ok_or_else(|| MailboxError::Internal("a deleted node is not listed".into()))?;
-                listed.rights.delete = true;
-                listed.rights.update = true;
-                out.push(listed);
-            }
-            return Ok(out);
+        let mut done: Vec<Undo> = Vec::new();
+        let result = if target == Place::Trash {
+            self.move_to_trash(items, &mut done).await
+        } else {
+            self.move_to_folder(&source, items, to, &mut done).await
+        };
+        if result.is_err() {
+            self.undo(done).await;
         }
-        let kinds: Vec<Kind> = items.iter().map(kind_of).collect();
-        let folder = self.target(to, &kinds).await?;
-        let mut done: Vec<(String, Option<String>)> = Vec::new();
+        if let Place::Folder(source) = &source {
+            self.backend.folders.forget(&self.user, &source.id).await;
+        }
+        result
+    }
+
+    /// Deletes the nodes to the trashcan; the items as Trash lists them.
+    async fn move_to_trash(
+        &self,
+        items: &[ItemRef],
+        done: &mut Vec<Undo>,
+    ) -> Result<Vec<Item>, MailboxError> {
         let mut out = Vec::new();
         for item in items {
-            let result = if source == Place::Trash {
+            match self.session.delete_node(&item.node_id, false).await {
+                Ok(()) => done.push(Undo::Restore(item.node_id.clone())),
+                Err(error) if error.is_not_found() => {}
+                Err(error) => return Err(message_error(error)),
+            }
+            let deleted = self
+                .session
+                .deleted_node(&item.node_id, &[Include::Properties, Include::AspectNames])
+                .await
+                .map_err(message_error)?;
+            let mut listed = item_of(&deleted.node, ViewMode::Mixed)
+                .ok_or_else(|| MailboxError::Internal("a deleted node is not listed".into()))?;
+            listed.rights.delete = true;
+            listed.rights.update = true;
+            out.push(listed);
+        }
+        Ok(out)
+    }
+
+    /// Moves the nodes into a folder (restores them there when they come from Trash); the
+    /// items as the folder lists them.
+    async fn move_to_folder(
+        &self,
+        source: &Place,
+        items: &[ItemRef],
+        to: &MailboxInfo,
+        done: &mut Vec<Undo>,
+    ) -> Result<Vec<Item>, MailboxError> {
+        let kinds: Vec<Kind> = items.iter().map(kind_of).collect();
+        let folder = self.target(to, &kinds).await?;
+        let mut out = Vec::new();
+        for item in items {
+            let node = if *source == Place::Trash {
                 match self
                     .session
                     .restore_deleted_node(&item.node_id, Some(&folder.node.id))
                     .await
                 {
-                    Ok(node) => self.fresh(&node.id).await,
-                    Err(error) if error.is_conflict() => Err(MailboxError::Cannot(
-                        "a file of the same name is already there".into(),
-                    )),
-                    Err(error) => Err(message_error(error)),
+                    Ok(node) => {
+                        done.push(Undo::Delete(node.id.clone()));
+                        self.fresh(&node.id).await?
+                    }
+                    Err(error) if error.is_conflict() => {
+                        return Err(MailboxError::Cannot(
+                            "a file of the same name is already there".into(),
+                        ));
+                    }
+                    Err(error) => return Err(message_error(error)),
                 }
             } else {
-                match self
+                let node = self
                     .session
                     .node(&item.node_id, &NodeQuery::default())
                     .await
-                {
-                    Ok(node) => self
-                        .move_with_free_name(&item.node_id, &node.name, &folder.node.id)
-                        .await
-                        .inspect(|_| done.push((item.node_id.clone(), node.parent_id.clone()))),
-                    Err(error) => Err(message_error(error)),
+                    .map_err(message_error)?;
+                let moved = self
+                    .move_with_free_name(&item.node_id, &node.name, &folder.node.id)
+                    .await?;
+                if let Some(parent) = node.parent_id {
+                    done.push(Undo::MoveBack {
+                        id: node.id,
+                        parent,
+                        name: node.name,
+                    });
                 }
+                moved
             };
-            match result.and_then(|node| {
+            out.push(
                 item_of(&node, folder.mode)
-                    .ok_or_else(|| MailboxError::Internal("a moved node is not listed".into()))
-            }) {
-                Ok(item) => out.push(item),
-                Err(error) => {
-                    for (node, parent) in &done {
-                        if let Some(parent) = parent
-                            && let Err(undo) = self.session.move_node(node, parent, None, &[]).await
-                        {
-                            tracing::warn!(%undo, "could not move a message back after a failed MOVE");
-                        }
-                    }
-                    return Err(error);
-                }
-            }
-        }
-        if let Place::Folder(source) = &source {
-            self.backend.folders.forget(&self.user, &source.id).await;
+                    .ok_or_else(|| MailboxError::Internal("a moved node is not listed".into()))?,
+            );
         }
         Ok(out)
+    }
+
+    /// Undoes the steps of a failed MOVE, newest first.
+    async fn undo(&self, done: Vec<Undo>) {
+        for step in done.into_iter().rev() {
+            let result = match &step {
+                Undo::Restore(id) => self
+                    .session
+                    .restore_deleted_node(id, None)
+                    .await
+                    .map(|_| ()),
+                Undo::Delete(id) => self.session.delete_node(id, false).await,
+                Undo::MoveBack { id, parent, name } => self
+                    .session
+                    .move_node(id, parent, Some(name), &[])
+                    .await
+                    .map(|_| ()),
+            };
+            if let Err(error) = result {
+                tracing::warn!(%error, ?step, "could not undo a step of a failed MOVE");
+            }
+        }
     }
 
     /// EXPUNGE: to the trashcan; in Trash for good; e-mails in Drafts for good (clients save
@@ -644,6 +690,9 @@ impl AlfrescoMailboxes {
         let Some((leaf, between)) = missing.split_last() else {
             return Err(MailboxError::AlreadyExists);
         };
+        for segment in missing {
+            check_name(segment)?;
+        }
         let mut folder = NewFolder::new(*leaf);
         if !between.is_empty() {
             folder.relative_path = Some(between.join("/"));
@@ -686,6 +735,7 @@ impl AlfrescoMailboxes {
                 &folder.zone,
                 &folder.below_mount,
                 folder.mode,
+                folder.node.node_type == "st:sites",
             )
             .await?;
         if !children.is_empty() {
@@ -771,6 +821,7 @@ impl AlfrescoMailboxes {
                 "repository folders cannot be moved into your private mail folders".into(),
             ));
         }
+        check_name(leaf)?;
         if from == "INBOX" {
             return self.rename_inbox(&source, &parent, leaf).await;
         }
@@ -862,6 +913,24 @@ impl AlfrescoMailboxes {
     }
 }
 
+/// A step of a MOVE, and how to take it back.
+#[derive(Debug)]
+enum Undo {
+    /// Deleted to the trashcan: restore it where it was.
+    Restore(String),
+    /// Restored from the trashcan: delete it again.
+    Delete(String),
+    /// Moved: move it back under its old name.
+    MoveBack {
+        /// The node.
+        id: String,
+        /// Its parent before.
+        parent: String,
+        /// Its name before.
+        name: String,
+    },
+}
+
 /// `name (n).ext` for the n-th attempt (the name itself for 0).
 pub(super) fn numbered(name: &str, attempt: u32) -> String {
     if attempt == 0 {
@@ -871,6 +940,28 @@ pub(super) fn numbered(name: &str, attempt: u32) -> String {
         Some((base, ext)) if !base.is_empty() => format!("{base} ({attempt}).{ext}"),
         _ => format!("{name} ({attempt})"),
     }
+}
+
+/// Refuses a folder name the repository would refuse (`cm:name` may not contain
+/// `* " < > \ / ? : |` nor end with a dot or a space), with a reason a user understands.
+fn check_name(name: &str) -> Result<(), MailboxError> {
+    if let Some(c) = name.chars().find(|c| "*\"<>\\/?:|".contains(*c)) {
+        return Err(MailboxError::Cannot(format!(
+            "mailbox names cannot contain {c} (the repository does not allow it)"
+        )));
+    }
+    if name.ends_with('.') || name.ends_with(' ') {
+        return Err(MailboxError::Cannot(
+            "mailbox names cannot end with a dot or a space (the repository does not allow it)"
+                .into(),
+        ));
+    }
+    if name.is_empty() || name.chars().any(char::is_control) {
+        return Err(MailboxError::Cannot(
+            "a mailbox name cannot be empty or contain control characters".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// Property text without control characters.
