@@ -18,8 +18,7 @@ use crate::imap::{ChangeHub, ServerContext, SessionSettings};
 use crate::mailbox::alfresco::{AlfrescoBackend, BackendSettings};
 use crate::server::tls::{TlsError, TlsFiles, load_config};
 use crate::server::{
-    AppendBudget, ConnectionSettings, ConnectionShared, Gauges, RunningServer, Security,
-    TlsSource,
+    AppendBudget, ConnectionSettings, ConnectionShared, Gauges, RunningServer, Security, TlsSource,
 };
 use crate::state::sqlite::SqliteStore;
 use crate::state::{StateError, StateStore};

@@ -31,7 +31,10 @@ fn write_certificate(dir: &Path) -> String {
 
 fn tls_properties(dir: &Path, extra: &[&str]) -> Vec<String> {
     let mut properties = vec![
-        format!("imap.sidecar.tls.certificate={}", dir.join("cert.pem").display()),
+        format!(
+            "imap.sidecar.tls.certificate={}",
+            dir.join("cert.pem").display()
+        ),
         format!("imap.sidecar.tls.key={}", dir.join("key.pem").display()),
         "imap.server.imaps.enabled=true".to_owned(),
     ];
@@ -85,11 +88,17 @@ async fn certificate_is_reloaded_when_its_files_change() {
     assert!(!trusted(imaps, &first).await);
     // STARTTLS on the plain port uses it too.
     let (mut plain, _) = RawClient::connect(product.address).await;
-    assert_eq!(plain.command("s STARTTLS").await, "s OK Begin TLS negotiation now\r\n");
+    assert_eq!(
+        plain.command("s STARTTLS").await,
+        "s OK Begin TLS negotiation now\r\n"
+    );
     let mut upgraded = plain.start_tls(&TlsClient::trusting(&second)).await;
     assert_eq!(upgraded.command("n NOOP").await, "n OK NOOP completed\r\n");
     // A connection made with the old certificate goes on.
-    assert_eq!(old_connection.command("o NOOP").await, "o OK NOOP completed\r\n");
+    assert_eq!(
+        old_connection.command("o NOOP").await,
+        "o OK NOOP completed\r\n"
+    );
 
     // A broken file is not loaded; the certificate in force stays.
     std::fs::write(dir.path().join("cert.pem"), "not a certificate").unwrap();
@@ -113,7 +122,10 @@ async fn certificate_is_reloaded_on_sighup() {
     unsafe {
         libc::kill(libc::getpid(), libc::SIGHUP);
     }
-    eventually("SIGHUP reloads the certificate", || source.generation() >= 1).await;
+    eventually("SIGHUP reloads the certificate", || {
+        source.generation() >= 1
+    })
+    .await;
     assert!(trusted(imaps, &second).await);
     assert!(!trusted(imaps, &first).await);
 }
@@ -167,10 +179,16 @@ async fn tls_required_lets_no_credential_cross_in_clear() {
             .all(|e| !e.request.path.contains("/tickets")),
         "a credential sent in clear reached the repository"
     );
-    assert_eq!(plain.command("s STARTTLS").await, "s OK Begin TLS negotiation now\r\n");
+    assert_eq!(
+        plain.command("s STARTTLS").await,
+        "s OK Begin TLS negotiation now\r\n"
+    );
     let mut secure = plain.start_tls(&TlsClient::trusting(&certificate)).await;
     let capabilities = secure.command("c CAPABILITY").await;
-    assert!(capabilities.contains(" AUTH=PLAIN AUTH=LOGIN"), "{capabilities}");
+    assert!(
+        capabilities.contains(" AUTH=PLAIN AUTH=LOGIN"),
+        "{capabilities}"
+    );
     assert!(!capabilities.contains("LOGINDISABLED"), "{capabilities}");
     let login = secure.command("l LOGIN alice alice").await;
     assert!(login.starts_with("l OK [CAPABILITY "), "{login}");
@@ -204,8 +222,11 @@ async fn oauth_is_offered_only_when_configured() {
     let (mut c, greeting) = RawClient::connect(product.address).await;
     assert!(!greeting.contains("OAUTHBEARER") && !greeting.contains("XOAUTH2"));
     assert_eq!(
-        c.command(&format!("a AUTHENTICATE XOAUTH2 {}", xoauth2("alice", &token)))
-            .await,
+        c.command(&format!(
+            "a AUTHENTICATE XOAUTH2 {}",
+            xoauth2("alice", &token)
+        ))
+        .await,
         "a NO Unsupported authentication mechanism\r\n"
     );
     assert_eq!(
@@ -241,8 +262,7 @@ fn contains(haystack: &[u8], needle: &str) -> bool {
 }
 
 #[tokio::test]
-async fn bearer_token_is_the_repository_credential_never_stored_and_its_expiry_ends_the_session()
-{
+async fn bearer_token_is_the_repository_credential_never_stored_and_its_expiry_ends_the_session() {
     let product = Product::start_with(
         EmulatorOptions {
             record: true,
@@ -262,7 +282,10 @@ async fn bearer_token_is_the_repository_credential_never_stored_and_its_expiry_e
     );
     let token = product.emulator.issue_bearer_token("alice");
     let login = c
-        .command(&format!("a AUTHENTICATE XOAUTH2 {}", xoauth2("alice", &token)))
+        .command(&format!(
+            "a AUTHENTICATE XOAUTH2 {}",
+            xoauth2("alice", &token)
+        ))
         .await;
     assert!(login.starts_with("a OK [CAPABILITY "), "{login}");
     let select = c.command("b SELECT INBOX").await;
@@ -274,8 +297,16 @@ async fn bearer_token_is_the_repository_credential_never_stored_and_its_expiry_e
     );
     // The token was the credential: no ticket was ever asked for.
     let recorded = product.emulator.recorded();
-    assert!(recorded.iter().all(|e| !e.request.path.contains("/tickets")));
-    assert!(recorded.iter().any(|e| e.request.path.contains("/children")));
+    assert!(
+        recorded
+            .iter()
+            .all(|e| !e.request.path.contains("/tickets"))
+    );
+    assert!(
+        recorded
+            .iter()
+            .any(|e| e.request.path.contains("/children"))
+    );
     // Nothing on disk holds it.
     assert!(!contains(&stored_bytes(&product.data_dir()), &token));
 
@@ -293,7 +324,13 @@ async fn bearer_token_is_the_repository_credential_never_stored_and_its_expiry_e
     // An invalid token: RFC 7628's error continuation, then NO.
     let (mut wrong, _) = RawClient::connect(product.address).await;
     wrong
-        .send(format!("w AUTHENTICATE OAUTHBEARER {}\r\n", oauthbearer("alice", "forged")).as_bytes())
+        .send(
+            format!(
+                "w AUTHENTICATE OAUTHBEARER {}\r\n",
+                oauthbearer("alice", "forged")
+            )
+            .as_bytes(),
+        )
         .await;
     assert_eq!(
         wrong.read_line().await,

@@ -100,7 +100,10 @@ async fn reads_fail_as_unavailable_and_work_again_on_the_same_connection() {
         let select = alice.command(&format!("t{round} SELECT INBOX")).await;
         assert!(select.contains("* 6 EXISTS"), "{kind:?}: {select}");
         let fetch = alice.command(&format!("u{round} FETCH 1 BODY[]")).await;
-        assert!(fetch.ends_with(&format!("u{round} OK FETCH completed\r\n")), "{kind:?}: {fetch}");
+        assert!(
+            fetch.ends_with(&format!("u{round} OK FETCH completed\r\n")),
+            "{kind:?}: {fetch}"
+        );
     }
     assert!(product.proxy.as_ref().unwrap().broken() > 0);
 }
@@ -159,7 +162,10 @@ fn email(id: &str) -> String {
 async fn append(client: &mut RawClient, tag: &str, folder: &str, id: &str) -> String {
     let message = email(id);
     client
-        .command(&format!("{tag} APPEND {folder} {{{}+}}\r\n{message}", message.len()))
+        .command(&format!(
+            "{tag} APPEND {folder} {{{}+}}\r\n{message}",
+            message.len()
+        ))
         .await
 }
 
@@ -176,7 +182,10 @@ async fn writes_answer_ok_only_when_the_repository_confirmed_them() {
     product
         .emulator
         .add_fault(Fault::status(Some("POST"), "/children", 500));
-    assert_eq!(append(&mut alice, "a", "INBOX", "w1@test").await, format!("a {UNAVAILABLE}"));
+    assert_eq!(
+        append(&mut alice, "a", "INBOX", "w1@test").await,
+        format!("a {UNAVAILABLE}")
+    );
     switch_off(&product);
     assert_eq!(count("w1@test"), 0);
 
@@ -199,9 +208,16 @@ async fn writes_answer_ok_only_when_the_repository_confirmed_them() {
         "/children",
         Duration::from_millis(450),
     ));
-    assert_eq!(append(&mut alice, "c", "INBOX", "w3@test").await, format!("c {UNAVAILABLE}"));
+    assert_eq!(
+        append(&mut alice, "c", "INBOX", "w3@test").await,
+        format!("c {UNAVAILABLE}")
+    );
     switch_off(&product);
-    assert!(append(&mut alice, "d", "INBOX", "w3@test").await.starts_with("d OK [APPENDUID "));
+    assert!(
+        append(&mut alice, "d", "INBOX", "w3@test")
+            .await
+            .starts_with("d OK [APPENDUID ")
+    );
     eventually("late uploads are cleaned up", || {
         product.app().backend.pending_upload_checks() == 0
     })
@@ -219,56 +235,91 @@ async fn writes_answer_ok_only_when_the_repository_confirmed_them() {
     })
     .await;
     assert_eq!(count("w4@test"), 0);
-    assert!(append(&mut alice, "f", "INBOX", "w4@test").await.starts_with("f OK [APPENDUID "));
+    assert!(
+        append(&mut alice, "f", "INBOX", "w4@test")
+            .await
+            .starts_with("f OK [APPENDUID ")
+    );
     assert_eq!(count("w4@test"), 1);
 
     // The connection is reset before the request arrives.
     proxy.set(ProxyMode::Reset);
-    assert_eq!(append(&mut alice, "g", "INBOX", "w5@test").await, format!("g {UNAVAILABLE}"));
+    assert_eq!(
+        append(&mut alice, "g", "INBOX", "w5@test").await,
+        format!("g {UNAVAILABLE}")
+    );
     proxy.set(ProxyMode::Pass);
     assert_eq!(count("w5@test"), 0);
 
     // COPY: nothing left behind when it fails, confirmed when the answer was lost.
-    assert!(alice.command("h SELECT INBOX").await.contains("OK [READ-WRITE]"));
+    assert!(
+        alice
+            .command("h SELECT INBOX")
+            .await
+            .contains("OK [READ-WRITE]")
+    );
     let archive = "Imap Home/alice/Archive";
     let archived = || messages_in(&product, archive).values().sum::<usize>();
     let before = archived();
     product
         .emulator
         .add_fault(Fault::status(Some("POST"), "/children", 500));
-    assert_eq!(alice.command("i COPY 1:2 Archive").await, format!("i {UNAVAILABLE}"));
+    assert_eq!(
+        alice.command("i COPY 1:2 Archive").await,
+        format!("i {UNAVAILABLE}")
+    );
     switch_off(&product);
     assert_eq!(archived(), before, "a failed COPY left copies behind");
-    product
-        .emulator
-        .add_fault(Fault::status(Some("POST"), "/children", 500).after_handling().times(1));
+    product.emulator.add_fault(
+        Fault::status(Some("POST"), "/children", 500)
+            .after_handling()
+            .times(1),
+    );
     let copied = alice.command("j COPY 1 Archive").await;
     assert!(copied.starts_with("j OK [COPYUID "), "{copied}");
     assert_eq!(archived(), before + 1);
 
     // MOVE: refused means still there.
-    product.emulator.add_fault(Fault::status(Some("POST"), "/move", 503));
+    product
+        .emulator
+        .add_fault(Fault::status(Some("POST"), "/move", 503));
     let moved = alice.command("k MOVE 1 Archive").await;
     assert!(moved.ends_with(&format!("k {UNAVAILABLE}")), "{moved}");
     switch_off(&product);
     assert_eq!(archived(), before + 1);
-    assert!(alice.command("l NOOP").await.ends_with("l OK NOOP completed\r\n"));
+    assert!(
+        alice
+            .command("l NOOP")
+            .await
+            .ends_with("l OK NOOP completed\r\n")
+    );
 
     // EXPUNGE: a message the repository did not delete is not reported expunged.
     let inbox_before = messages_in(&product, inbox).values().sum::<usize>();
     alice.command("m STORE 1 +FLAGS.SILENT (\\Deleted)").await;
-    product.emulator.add_fault(Fault::status(Some("DELETE"), "/nodes/", 500));
+    product
+        .emulator
+        .add_fault(Fault::status(Some("DELETE"), "/nodes/", 500));
     let expunge = alice.command("n EXPUNGE").await;
     assert!(!expunge.contains("* 1 EXPUNGE"), "{expunge}");
     assert!(expunge.ends_with(&format!("n {UNAVAILABLE}")), "{expunge}");
     switch_off(&product);
-    assert_eq!(messages_in(&product, inbox).values().sum::<usize>(), inbox_before);
+    assert_eq!(
+        messages_in(&product, inbox).values().sum::<usize>(),
+        inbox_before
+    );
     let expunge = alice.command("o EXPUNGE").await;
     assert!(expunge.starts_with("* 1 EXPUNGE\r\n"), "{expunge}");
-    assert_eq!(messages_in(&product, inbox).values().sum::<usize>(), inbox_before - 1);
+    assert_eq!(
+        messages_in(&product, inbox).values().sum::<usize>(),
+        inbox_before - 1
+    );
 
     // The gauges are back where they started.
-    assert_eq!(alice.command("z LOGOUT").await.lines().last(), Some("z OK LOGOUT completed"));
+    assert_eq!(
+        alice.command("z LOGOUT").await.lines().last(),
+        Some("z OK LOGOUT completed")
+    );
     eventually("every gauge is back to its baseline", || {
         product.gauges().connections.load(Ordering::Relaxed) == 0
             && product.app().server.tasks() == baseline_tasks
@@ -315,9 +366,10 @@ impl LoadClient {
         let mut answer = String::new();
         loop {
             let mut line = String::new();
-            let read = tokio::time::timeout(common::client::GUARD, self.reader.read_line(&mut line))
-                .await
-                .expect("the server hung");
+            let read =
+                tokio::time::timeout(common::client::GUARD, self.reader.read_line(&mut line))
+                    .await
+                    .expect("the server hung");
             if read.ok()? == 0 {
                 return None;
             }
@@ -348,7 +400,11 @@ struct ClientReport {
     reconnects: usize,
 }
 
-async fn connected(address: std::net::SocketAddr, user: &str, report: &mut ClientReport) -> LoadClient {
+async fn connected(
+    address: std::net::SocketAddr,
+    user: &str,
+    report: &mut ClientReport,
+) -> LoadClient {
     loop {
         report.reconnects += 1;
         if let Some(mut client) = LoadClient::connect(address).await
@@ -365,7 +421,12 @@ async fn connected(address: std::net::SocketAddr, user: &str, report: &mut Clien
 
 /// One client: appends its messages, retrying each until the server says OK, moves the first
 /// one to Archive, reading in between.
-async fn work(address: std::net::SocketAddr, user: String, me: usize, messages: usize) -> ClientReport {
+async fn work(
+    address: std::net::SocketAddr,
+    user: String,
+    me: usize,
+    messages: usize,
+) -> ClientReport {
     let mut report = ClientReport::default();
     let mut client = connected(address, &user, &mut report).await;
     for k in 0..messages {
@@ -438,7 +499,9 @@ async fn fifty_clients_through_a_fault_schedule_lose_and_duplicate_nothing() {
             email: None,
             admin: false,
         });
-        product.emulator.create_imap_home(&user, HomeSetup::Provisioned);
+        product
+            .emulator
+            .create_imap_home(&user, HomeSetup::Provisioned);
     }
     let baseline_tasks = product.app().server.tasks();
 
@@ -452,33 +515,68 @@ async fn fifty_clients_through_a_fault_schedule_lose_and_duplicate_nothing() {
         tokio::spawn(async move {
             let phases: Vec<(&str, Box<dyn Fn(&Product) + Send>)> = vec![
                 ("pass", Box::new(|_: &Product| {})),
-                ("500 on upload", Box::new(|p: &Product| {
-                    p.emulator.add_fault(Fault::status(Some("POST"), "/children", 500));
-                })),
-                ("lost upload answers", Box::new(|p: &Product| {
-                    p.emulator.add_fault(Fault::status(Some("POST"), "/children", 500).after_handling());
-                })),
-                ("503 on reads", Box::new(|p: &Product| {
-                    p.emulator.add_fault(Fault::status(Some("GET"), "/", 503));
-                })),
-                ("uploads past the timeout", Box::new(|p: &Product| {
-                    p.emulator.add_fault(Fault::delay(Some("POST"), "/children", Duration::from_millis(450)));
-                })),
-                ("reset connections", Box::new(|p: &Product| {
-                    p.proxy.as_ref().unwrap().set(ProxyMode::Reset);
-                })),
-                ("truncated bodies", Box::new(|p: &Product| {
-                    p.proxy.as_ref().unwrap().set(ProxyMode::Truncate);
-                })),
-                ("401s", Box::new(|p: &Product| {
-                    p.emulator.add_fault(Fault::status(None, "/", 401).times(3));
-                })),
-                ("lost move answers", Box::new(|p: &Product| {
-                    p.emulator.add_fault(Fault::status(Some("POST"), "/move", 502).after_handling());
-                })),
-                ("502 on everything", Box::new(|p: &Product| {
-                    p.emulator.add_fault(Fault::status(None, "/", 502));
-                })),
+                (
+                    "500 on upload",
+                    Box::new(|p: &Product| {
+                        p.emulator
+                            .add_fault(Fault::status(Some("POST"), "/children", 500));
+                    }),
+                ),
+                (
+                    "lost upload answers",
+                    Box::new(|p: &Product| {
+                        p.emulator.add_fault(
+                            Fault::status(Some("POST"), "/children", 500).after_handling(),
+                        );
+                    }),
+                ),
+                (
+                    "503 on reads",
+                    Box::new(|p: &Product| {
+                        p.emulator.add_fault(Fault::status(Some("GET"), "/", 503));
+                    }),
+                ),
+                (
+                    "uploads past the timeout",
+                    Box::new(|p: &Product| {
+                        p.emulator.add_fault(Fault::delay(
+                            Some("POST"),
+                            "/children",
+                            Duration::from_millis(450),
+                        ));
+                    }),
+                ),
+                (
+                    "reset connections",
+                    Box::new(|p: &Product| {
+                        p.proxy.as_ref().unwrap().set(ProxyMode::Reset);
+                    }),
+                ),
+                (
+                    "truncated bodies",
+                    Box::new(|p: &Product| {
+                        p.proxy.as_ref().unwrap().set(ProxyMode::Truncate);
+                    }),
+                ),
+                (
+                    "401s",
+                    Box::new(|p: &Product| {
+                        p.emulator.add_fault(Fault::status(None, "/", 401).times(3));
+                    }),
+                ),
+                (
+                    "lost move answers",
+                    Box::new(|p: &Product| {
+                        p.emulator
+                            .add_fault(Fault::status(Some("POST"), "/move", 502).after_handling());
+                    }),
+                ),
+                (
+                    "502 on everything",
+                    Box::new(|p: &Product| {
+                        p.emulator.add_fault(Fault::status(None, "/", 502));
+                    }),
+                ),
             ];
             let mut n = 0usize;
             while running.load(Ordering::SeqCst) {
@@ -537,7 +635,11 @@ async fn fifty_clients_through_a_fault_schedule_lose_and_duplicate_nothing() {
                 }
             }
             let moved = format!("{user}-c{c}-m0@load");
-            assert_eq!(archive.get(&moved), Some(&1), "{moved} is not in Archive: {archive:?}");
+            assert_eq!(
+                archive.get(&moved),
+                Some(&1),
+                "{moved} is not in Archive: {archive:?}"
+            );
         }
         unexpected.extend(all.into_keys());
     }
@@ -560,7 +662,10 @@ async fn fifty_clients_through_a_fault_schedule_lose_and_duplicate_nothing() {
     assert!(lost.is_empty(), "lost: {lost:?}");
     assert!(duplicated.is_empty(), "duplicated: {duplicated:?}");
     assert!(unexpected.is_empty(), "unexpected: {unexpected:?}");
-    assert!(attempts > checked, "the faults never made a client try again");
+    assert!(
+        attempts > checked,
+        "the faults never made a client try again"
+    );
 
     eventually("every gauge is back to its baseline", || {
         product.gauges().connections.load(Ordering::Relaxed) == 0

@@ -85,7 +85,11 @@ async fn alice_and_bob_never_see_each_others_answers() {
     assert!(bob_uids.is_subset(&alice_uids));
     let hidden: Vec<u32> = alice_uids.difference(&bob_uids).copied().collect();
     assert_eq!(hidden.len(), 1, "alice's document is hidden from bob");
-    assert!(alice_alone[6].ends_with("g OK [READ-ONLY] EXAMINE completed\r\n"), "{}", alice_alone[6]);
+    assert!(
+        alice_alone[6].ends_with("g OK [READ-ONLY] EXAMINE completed\r\n"),
+        "{}",
+        alice_alone[6]
+    );
     assert!(bob_alone[6].starts_with("g NO "), "{}", bob_alone[6]);
     assert!(!bob_alone[0].contains("Board"), "{}", bob_alone[0]);
     assert!(alice_alone[0].contains("Board"));
@@ -96,14 +100,15 @@ async fn alice_and_bob_never_see_each_others_answers() {
     let alice_task = tokio::spawn(async move {
         for round in 0..6 {
             assert_eq!(run(&mut alice).await, alice_alone, "alice, round {round}");
-            let own = alice
-                .command(&format!("x EXAMINE \"{LIBRARY}\""))
-                .await;
+            let own = alice.command(&format!("x EXAMINE \"{LIBRARY}\"")).await;
             assert!(own.ends_with("x OK [READ-ONLY] EXAMINE completed\r\n"));
             let fetched = alice
                 .command(&format!("y UID FETCH {hidden_uid} BODY.PEEK[]"))
                 .await;
-            assert!(fetched.contains("Subject: Board minutes.txt\r\n"), "{fetched}");
+            assert!(
+                fetched.contains("Subject: Board minutes.txt\r\n"),
+                "{fetched}"
+            );
         }
         alice
     });
@@ -131,7 +136,9 @@ async fn alice_and_bob_never_see_each_others_answers() {
     let second = *bob_uids.iter().nth(1).unwrap();
     assert!(
         alice
-            .command(&format!("t UID STORE {first} +FLAGS.SILENT (\\Seen \\Flagged)"))
+            .command(&format!(
+                "t UID STORE {first} +FLAGS.SILENT (\\Seen \\Flagged)"
+            ))
             .await
             .ends_with("t OK STORE completed\r\n")
     );
@@ -154,15 +161,19 @@ async fn alice_and_bob_never_see_each_others_answers() {
     };
     assert!(!line(&bob_flags, first).contains("\\Seen"), "{bob_flags}");
     assert!(line(&bob_flags, first).contains("\\Flagged"), "{bob_flags}");
-    assert!(line(&alice_flags, first).contains("\\Seen"), "{alice_flags}");
-    assert!(!line(&alice_flags, second).contains("\\Seen"), "{alice_flags}");
+    assert!(
+        line(&alice_flags, first).contains("\\Seen"),
+        "{alice_flags}"
+    );
+    assert!(
+        !line(&alice_flags, second).contains("\\Seen"),
+        "{alice_flags}"
+    );
     // bob may not change shared flags of documents he cannot edit.
     let refused = bob
         .command(&format!("w UID STORE {second} +FLAGS (\\Flagged)"))
         .await;
-    let alice_view = alice
-        .command(&format!("w UID FETCH {second} FLAGS"))
-        .await;
+    let alice_view = alice.command(&format!("w UID FETCH {second} FLAGS")).await;
     assert!(!alice_view.contains("\\Flagged"), "{refused}{alice_view}");
 }
 
@@ -239,7 +250,10 @@ async fn hostile_names_never_reach_a_url_path_query_or_header_unescaped() {
     .enumerate()
     {
         let answer = alice.command(line).await;
-        assert!(answer.contains(&format!("x{n} NO ")) || answer.contains(&format!("x{n} BAD ")), "{answer}");
+        assert!(
+            answer.contains(&format!("x{n} NO ")) || answer.contains(&format!("x{n} BAD ")),
+            "{answer}"
+        );
         if line.contains("CREATE") {
             assert_eq!(
                 answer,
@@ -251,7 +265,10 @@ async fn hostile_names_never_reach_a_url_path_query_or_header_unescaped() {
     // CR and LF in a name, through a literal.
     alice.send(b"y1 CREATE {7+}\r\nZq\r\nX:1\r\n").await;
     let answer = alice.read_line().await;
-    assert!(answer.starts_with("y1 BAD ") || answer.starts_with("y1 NO "), "{answer}");
+    assert!(
+        answer.starts_with("y1 BAD ") || answer.starts_with("y1 NO "),
+        "{answer}"
+    );
     // Search strings are matched here, never sent to the repository's search.
     assert!(alice.command("s SELECT INBOX").await.contains("s OK"));
     for (n, line) in [
@@ -263,7 +280,10 @@ async fn hostile_names_never_reach_a_url_path_query_or_header_unescaped() {
     .enumerate()
     {
         let answer = alice.command(line).await;
-        assert!(answer.ends_with(&format!("z{n} OK SEARCH completed\r\n")), "{answer}");
+        assert!(
+            answer.ends_with(&format!("z{n} OK SEARCH completed\r\n")),
+            "{answer}"
+        );
     }
     // A header with an encoded line break, and a hostile subject.
     let subject = "=?UTF-8?B?WnEgIidcLy4uLyUyRio6DQpCY2M6IGV2aWxAZXhhbXBsZS5jb20=?=";
@@ -271,7 +291,10 @@ async fn hostile_names_never_reach_a_url_path_query_or_header_unescaped() {
         "From: Zq <alice@example.com>\r\nSubject: {subject}\r\nMessage-ID: <Zq-1@example.com>\r\n\r\nbody\r\n"
     );
     let appended = alice
-        .command(&format!("a APPEND INBOX {{{}+}}\r\n{message}", message.len()))
+        .command(&format!(
+            "a APPEND INBOX {{{}+}}\r\n{message}",
+            message.len()
+        ))
         .await;
     assert!(appended.contains("\na OK [APPENDUID "), "{appended}");
 
@@ -328,22 +351,30 @@ async fn hostile_names_never_reach_a_url_path_query_or_header_unescaped() {
     }
     // A name with a dot level is refused before anything is made, parents included.
     assert!(
-        !made.iter().any(|n| ["Zq1", "Zq2", "Zq3", "Zq4"].contains(&n.as_str())),
+        !made
+            .iter()
+            .any(|n| ["Zq1", "Zq2", "Zq3", "Zq4"].contains(&n.as_str())),
         "{made:?}"
     );
     // The appended e-mail's properties carry no line break.
     let inbox = product.emulator.node_id("Imap Home/alice/INBOX").unwrap();
-    let stored = product
-        .emulator
-        .with_repository(|r| {
-            r.live(&inbox).unwrap().children.iter().filter_map(|c| r.live(c).cloned()).collect::<Vec<_>>()
-        });
+    let stored = product.emulator.with_repository(|r| {
+        r.live(&inbox)
+            .unwrap()
+            .children
+            .iter()
+            .filter_map(|c| r.live(c).cloned())
+            .collect::<Vec<_>>()
+    });
     let node = stored
         .iter()
         .find(|n| format!("{:?}", n.props).contains("Zq-1@example.com"))
         .expect("the appended e-mail");
     let properties = format!("{:?}", node.props);
-    assert!(!properties.contains("\\r") && !properties.contains("\\n"), "{properties}");
+    assert!(
+        !properties.contains("\\r") && !properties.contains("\\n"),
+        "{properties}"
+    );
     assert!(properties.contains("Bcc: evil@example.com"), "{properties}");
     for answer in &answers {
         print!("{answer}");
@@ -364,13 +395,23 @@ async fn repository_text_never_becomes_a_header_or_a_template() {
         .set_property(&id, "cm:description", json!(description), "alice")
         .unwrap();
     emulator
-        .set_property(&id, "cm:title", json!("Zq title\r\nBcc: evil@example.com"), "alice")
+        .set_property(
+            &id,
+            "cm:title",
+            json!("Zq title\r\nBcc: evil@example.com"),
+            "alice",
+        )
         .unwrap();
     let mut alice = product.user("alice").await;
     alice.command(&format!("s EXAMINE \"{LIBRARY}\"")).await;
     let search = alice.command("t UID SEARCH SUBJECT \"Zq title\"").await;
-    let uid = uids(&search).into_iter().next().expect("the document is listed");
-    let message = alice.command(&format!("f UID FETCH {uid} BODY.PEEK[]")).await;
+    let uid = uids(&search)
+        .into_iter()
+        .next()
+        .expect("the document is listed");
+    let message = alice
+        .command(&format!("f UID FETCH {uid} BODY.PEEK[]"))
+        .await;
     let header_end = message.find("\r\n\r\n").unwrap();
     let header = &message[..header_end];
     assert!(
@@ -380,7 +421,8 @@ async fn repository_text_never_becomes_a_header_or_a_template() {
     assert!(!message.contains("\nBcc: evil"), "{message}");
     // The template text in the name is shown as text, escaped in HTML, never run.
     let start = message.find("\r\n").unwrap() + 2;
-    let bytes = &message.as_bytes()[start..message.len() - format!("f OK FETCH completed\r\n").len() - 3];
+    let bytes =
+        &message.as_bytes()[start..message.len() - format!("f OK FETCH completed\r\n").len() - 3];
     let parsed = mail_parser::MessageParser::default()
         .parse(bytes)
         .expect("a message");
@@ -389,6 +431,9 @@ async fn repository_text_never_becomes_a_header_or_a_template() {
     assert!(text.contains("<#list 1..3 as n>${n}</#list>"), "{text}");
     let html = parsed.body_html(0).expect("an HTML body");
     assert!(html.contains(name), "{html}");
-    assert!(html.contains("&lt;#list 1..3 as n&gt;${n}&lt;/#list&gt;"), "{html}");
+    assert!(
+        html.contains("&lt;#list 1..3 as n&gt;${n}&lt;/#list&gt;"),
+        "{html}"
+    );
     assert!(!html.contains("<#list") && !html.contains("123"), "{html}");
 }

@@ -47,7 +47,10 @@ async fn connections_overall() {
     assert!(third.closed().await);
     assert_eq!(product.gauges().refused.load(Ordering::Relaxed), 1);
     assert_eq!(alice.command("a NOOP").await, "a OK NOOP completed\r\n");
-    assert_eq!(second.command("b LOGOUT").await.lines().last(), Some("b OK LOGOUT completed"));
+    assert_eq!(
+        second.command("b LOGOUT").await.lines().last(),
+        Some("b OK LOGOUT completed")
+    );
     assert!(second.closed().await);
     // The place is free again.
     eventually("the connection gauge drops", || {
@@ -73,7 +76,12 @@ async fn connections_per_address() {
     let (mut elsewhere, greeting) = RawClient::connect_from(product.address, other_address()).await;
     assert!(greeting.starts_with("* OK [CAPABILITY "), "{greeting}");
     assert_eq!(
-        elsewhere.command("e LOGIN bob bob").await.lines().last().map(|l| &l[..4]),
+        elsewhere
+            .command("e LOGIN bob bob")
+            .await
+            .lines()
+            .last()
+            .map(|l| &l[..4]),
         Some("e OK")
     );
     assert_eq!(alice.command("a NOOP").await, "a OK NOOP completed\r\n");
@@ -97,19 +105,28 @@ async fn connections_per_user() {
     // Other users are not affected; the refused connection stays usable.
     let mut bob = product.user("bob").await;
     assert_eq!(bob.command("c NOOP").await, "c OK NOOP completed\r\n");
-    assert_eq!(first.command("d LOGOUT").await.lines().last(), Some("d OK LOGOUT completed"));
+    assert_eq!(
+        first.command("d LOGOUT").await.lines().last(),
+        Some("d OK LOGOUT completed")
+    );
     assert!(first.closed().await);
     // Her place is freed when the server has closed that connection.
     let mut logged_in = String::new();
     for attempt in 0..200 {
-        logged_in = third.command(&format!("l{attempt} LOGIN alice alice")).await;
+        logged_in = third
+            .command(&format!("l{attempt} LOGIN alice alice"))
+            .await;
         if !logged_in.contains("NO [LIMIT]") {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     }
     assert!(
-        logged_in.lines().last().unwrap().contains(" OK [CAPABILITY "),
+        logged_in
+            .lines()
+            .last()
+            .unwrap()
+            .contains(" OK [CAPABILITY "),
         "{logged_in}"
     );
     assert_eq!(third.command("e NOOP").await, "e OK NOOP completed\r\n");
@@ -122,8 +139,14 @@ async fn command_line_length() {
     let long = format!("a SEARCH SUBJECT {}", "x".repeat(9000));
     assert_eq!(alice.command(&long).await, format!("a {LIMIT}"));
     let fits = format!("b SEARCH SUBJECT {}", "x".repeat(8000));
-    assert_eq!(alice.command("s SELECT INBOX").await.lines().last(), Some("s OK [READ-WRITE] SELECT completed"));
-    assert_eq!(alice.command(&fits).await, "* SEARCH\r\nb OK SEARCH completed\r\n");
+    assert_eq!(
+        alice.command("s SELECT INBOX").await.lines().last(),
+        Some("s OK [READ-WRITE] SELECT completed")
+    );
+    assert_eq!(
+        alice.command(&fits).await,
+        "* SEARCH\r\nb OK SEARCH completed\r\n"
+    );
     still_serving(&product, &mut alice).await;
 }
 
@@ -136,7 +159,10 @@ async fn literal_size_is_appendlimit() {
     .await;
     let mut alice = product.user("alice").await;
     let capabilities = alice.command("a CAPABILITY").await;
-    assert!(capabilities.contains(" APPENDLIMIT=1000\r\n"), "{capabilities}");
+    assert!(
+        capabilities.contains(" APPENDLIMIT=1000\r\n"),
+        "{capabilities}"
+    );
     assert_eq!(
         alice.command("b APPEND INBOX {1001}").await,
         "b NO [TOOBIG] Message too large\r\n"
@@ -146,10 +172,16 @@ async fn literal_size_is_appendlimit() {
     bytes.extend(b"x LOGOUT\r\n".iter().cycle().take(1001));
     bytes.extend_from_slice(b"\r\n");
     alice.send(&bytes).await;
-    assert_eq!(alice.read_line().await, "c NO [TOOBIG] Message too large\r\n");
+    assert_eq!(
+        alice.read_line().await,
+        "c NO [TOOBIG] Message too large\r\n"
+    );
     let message = "Subject: fits\r\n\r\nbody\r\n";
     let answer = alice
-        .command(&format!("d APPEND INBOX {{{}+}}\r\n{message}", message.len()))
+        .command(&format!(
+            "d APPEND INBOX {{{}+}}\r\n{message}",
+            message.len()
+        ))
         .await;
     assert!(answer.starts_with("d OK [APPENDUID "), "{answer}");
     // Literals of other commands are bounded by the command line length.
@@ -182,7 +214,10 @@ async fn nesting_depth() {
     let mut alice = product.user("alice").await;
     alice.command("s EXAMINE INBOX").await;
     let deep_enough = alice.command(&format!("a SEARCH {}", nested(4))).await;
-    assert!(deep_enough.ends_with("a OK SEARCH completed\r\n"), "{deep_enough}");
+    assert!(
+        deep_enough.ends_with("a OK SEARCH completed\r\n"),
+        "{deep_enough}"
+    );
     assert_eq!(
         alice.command(&format!("b SEARCH {}", nested(5))).await,
         format!("b {LIMIT}")
@@ -194,7 +229,9 @@ async fn nesting_depth() {
     );
     // Unbalanced, deep and never closed.
     assert_eq!(
-        alice.command(&format!("d FETCH 1 {}", "(".repeat(10_000))).await,
+        alice
+            .command(&format!("d FETCH 1 {}", "(".repeat(10_000)))
+            .await,
         format!("d {LIMIT}")
     );
     // Parentheses inside quoted strings and literals do not count.
@@ -220,11 +257,17 @@ async fn commands_per_second_slow_a_flood_down_without_refusing_it() {
     }
     alice.send(flood.as_bytes()).await;
     for n in 0..300 {
-        assert_eq!(alice.read_line().await, format!("n{n} OK NOOP completed\r\n"));
+        assert_eq!(
+            alice.read_line().await,
+            format!("n{n} OK NOOP completed\r\n")
+        );
     }
     let throttled = product.gauges().throttled.load(Ordering::Relaxed) - before;
     // 300 commands against a bucket of 200: about 100 had to wait for a token.
-    assert!(throttled >= 50, "only {throttled} commands were slowed down");
+    assert!(
+        throttled >= 50,
+        "only {throttled} commands were slowed down"
+    );
     still_serving(&product, &mut alice).await;
 }
 
@@ -247,7 +290,10 @@ async fn idle_timeout() {
     // A client that keeps talking is not logged out.
     let mut busy = product.user("alice").await;
     for n in 0..10 {
-        assert_eq!(busy.command(&format!("b{n} NOOP")).await, format!("b{n} OK NOOP completed\r\n"));
+        assert_eq!(
+            busy.command(&format!("b{n} NOOP")).await,
+            format!("b{n} OK NOOP completed\r\n")
+        );
         tokio::time::sleep(std::time::Duration::from_millis(30)).await;
     }
 }

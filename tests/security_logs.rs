@@ -112,7 +112,11 @@ impl Recorded {
 
 fn ok(answer: &str, tag: &str) {
     assert!(
-        answer.lines().last().unwrap_or("").starts_with(&format!("{tag} OK")),
+        answer
+            .lines()
+            .last()
+            .unwrap_or("")
+            .starts_with(&format!("{tag} OK")),
         "{answer}"
     );
 }
@@ -152,16 +156,29 @@ async fn no_password_ticket_or_token_in_logs_answers_or_metrics() {
     let answer = alice
         .command(&format!("w LOGIN alice \"{wrong_password}\""))
         .await;
-    assert_eq!(answer, "w NO [AUTHENTICATIONFAILED] Authentication failed\r\n");
-    ok(&alice.command(&format!("a LOGIN alice {alice_password}")).await, "a");
+    assert_eq!(
+        answer,
+        "w NO [AUTHENTICATIONFAILED] Authentication failed\r\n"
+    );
+    ok(
+        &alice
+            .command(&format!("a LOGIN alice {alice_password}"))
+            .await,
+        "a",
+    );
     let mut bob = Recorded::connect(&product, &transcript).await;
     let plain = STANDARD.encode(format!("\0bob\0{bob_password}"));
     secrets.push(plain.clone());
-    ok(&bob.command(&format!("b AUTHENTICATE PLAIN {plain}")).await, "b");
+    ok(
+        &bob.command(&format!("b AUTHENTICATE PLAIN {plain}")).await,
+        "b",
+    );
     let mut carol = Recorded::connect(&product, &transcript).await;
     carol.send(b"c AUTHENTICATE LOGIN\r\n").await;
     assert_eq!(carol.read_line().await, "+ VXNlcm5hbWU6\r\n");
-    carol.send(format!("{}\r\n", STANDARD.encode("carol")).as_bytes()).await;
+    carol
+        .send(format!("{}\r\n", STANDARD.encode("carol")).as_bytes())
+        .await;
     assert_eq!(carol.read_line().await, "+ UGFzc3dvcmQ6\r\n");
     let encoded = STANDARD.encode(carol_password);
     secrets.push(encoded.clone());
@@ -192,11 +209,16 @@ async fn no_password_ticket_or_token_in_logs_answers_or_metrics() {
     let message = "From: alice@example.com\r\nSubject: secrets\r\n\r\nnothing to see\r\n";
     ok(
         &alice
-            .command(&format!("p APPEND INBOX {{{}+}}\r\n{message}", message.len()))
+            .command(&format!(
+                "p APPEND INBOX {{{}+}}\r\n{message}",
+                message.len()
+            ))
             .await,
         "p",
     );
-    product.emulator.add_fault(Fault::status(Some("GET"), "/children", 500).times(20));
+    product
+        .emulator
+        .add_fault(Fault::status(Some("GET"), "/children", 500).times(20));
     let failed = alice.command("q SELECT Sent").await;
     assert!(failed.contains("NO [UNAVAILABLE]"), "{failed}");
     product.emulator.clear_faults();
@@ -235,7 +257,12 @@ async fn no_password_ticket_or_token_in_logs_answers_or_metrics() {
     let sasl = STANDARD.encode(format!("user=bob\x01auth=Bearer {token}\x01\x01"));
     secrets.push(sasl.clone());
     let mut bearer = Recorded::connect(&product, &transcript).await;
-    ok(&bearer.command(&format!("z AUTHENTICATE XOAUTH2 {sasl}")).await, "z");
+    ok(
+        &bearer
+            .command(&format!("z AUTHENTICATE XOAUTH2 {sasl}"))
+            .await,
+        "z",
+    );
     ok(&bearer.command("a SELECT INBOX").await, "a");
     product.emulator.expire_bearer_token(&token);
     assert_eq!(
@@ -260,14 +287,26 @@ async fn no_password_ticket_or_token_in_logs_answers_or_metrics() {
     }
 
     let logs = log_text();
-    assert!(logs.contains("repository call"), "the REST client's debug lines are captured");
+    assert!(
+        logs.contains("repository call"),
+        "the REST client's debug lines are captured"
+    );
     assert!(logs.contains("login failed"), "failed logins are logged");
     let answers = transcript.lock().unwrap().clone();
     let metrics = format!("{:?}", product.app().backend.client().metrics().snapshot());
     for secret in &secrets {
-        assert!(!logs.contains(secret.as_str()), "a secret is in the logs: {secret}");
-        assert!(!answers.contains(secret.as_str()), "a secret is in an answer: {secret}");
-        assert!(!metrics.contains(secret.as_str()), "a secret is in the metrics: {secret}");
+        assert!(
+            !logs.contains(secret.as_str()),
+            "a secret is in the logs: {secret}"
+        );
+        assert!(
+            !answers.contains(secret.as_str()),
+            "a secret is in an answer: {secret}"
+        );
+        assert!(
+            !metrics.contains(secret.as_str()),
+            "a secret is in the metrics: {secret}"
+        );
     }
     println!(
         "checked {} secrets against {} bytes of logs and {} bytes of answers",
@@ -332,7 +371,10 @@ async fn failed_logins_are_throttled_below_the_repository_lockout_and_logged() {
             .await
             .starts_with("l OK [CAPABILITY ")
     );
-    assert_eq!(login_from(&product, 10, "dave", "Dave-wrong-0").await, FAILED);
+    assert_eq!(
+        login_from(&product, 10, "dave", "Dave-wrong-0").await,
+        FAILED
+    );
 
     // Guessing dave's password from many addresses: the repository sees at most 3 failures
     // (it locks an account after 10), the rest are refused here.
@@ -346,26 +388,48 @@ async fn failed_logins_are_throttled_below_the_repository_lockout_and_logged() {
         .into_iter()
         .filter(|s| *s == 403)
         .count();
-    assert_eq!(refused_by_repository, 3, "failures that reached the repository");
+    assert_eq!(
+        refused_by_repository, 3,
+        "failures that reached the repository"
+    );
     // Even the right password waits for the window to pass.
-    assert_eq!(login_from(&product, 30, "dave", "Dave-right-5e1").await, FAILED);
+    assert_eq!(
+        login_from(&product, 30, "dave", "Dave-right-5e1").await,
+        FAILED
+    );
     let mut after_window = String::new();
     for attempt in 0..400u32 {
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-        after_window = login_from(&product, 31 + (attempt % 100) as u8, "dave", "Dave-right-5e1").await;
+        after_window = login_from(
+            &product,
+            31 + (attempt % 100) as u8,
+            "dave",
+            "Dave-right-5e1",
+        )
+        .await;
         if after_window.starts_with("l OK") {
             break;
         }
     }
-    assert!(after_window.starts_with("l OK [CAPABILITY "), "{after_window}");
+    assert!(
+        after_window.starts_with("l OK [CAPABILITY "),
+        "{after_window}"
+    );
 
     // One address guessing at several accounts is locked out, whatever the account.
     for user in ["nobody1", "nobody2", "nobody3", "nobody4"] {
         assert_eq!(login_from(&product, 200, user, "Guess-pw-3").await, FAILED);
     }
     let asked = tickets_asked(&product, "erin").len();
-    assert_eq!(login_from(&product, 200, "erin", "Erin-right-8b2").await, FAILED);
-    assert_eq!(tickets_asked(&product, "erin").len(), asked, "the locked address reached the repository");
+    assert_eq!(
+        login_from(&product, 200, "erin", "Erin-right-8b2").await,
+        FAILED
+    );
+    assert_eq!(
+        tickets_asked(&product, "erin").len(),
+        asked,
+        "the locked address reached the repository"
+    );
     // Other addresses are not affected.
     assert!(
         login_from(&product, 201, "erin", "Erin-right-8b2")
@@ -392,7 +456,12 @@ async fn failed_logins_are_throttled_below_the_repository_lockout_and_logged() {
         .filter(|l| l.contains("erin") && l.contains("peer=127.0.0.200"))
         .count();
     assert_eq!(refused, 1);
-    for secret in ["Dave-right-5e1", "Dave-wrong", "Erin-right-8b2", "Guess-pw-3"] {
+    for secret in [
+        "Dave-right-5e1",
+        "Dave-wrong",
+        "Erin-right-8b2",
+        "Guess-pw-3",
+    ] {
         assert!(!logs.contains(secret), "{secret} is in the logs");
     }
     eventually("the captured logs are flushed", || !log_text().is_empty()).await;

@@ -832,7 +832,10 @@ mod tests {
     fn nesting_depth_skips_strings_and_literals() {
         assert!(!nesting_exceeds(b"a SEARCH (OR (A) (B))\r\n", 2));
         assert!(nesting_exceeds(b"a SEARCH (OR ((A)) (B))\r\n", 2));
-        assert!(!nesting_exceeds(b"a SEARCH SUBJECT \"(((\\\"(((\" (X)\r\n", 1));
+        assert!(!nesting_exceeds(
+            b"a SEARCH SUBJECT \"(((\\\"(((\" (X)\r\n",
+            1
+        ));
         assert!(!nesting_exceeds(b"a SEARCH SUBJECT {4}\r\n((((\r\n", 0));
         assert!(!nesting_exceeds(b"a SEARCH SUBJECT {4+}\n(((( (X)\r\n", 1));
         assert!(nesting_exceeds(b"a SEARCH SUBJECT {x}\r\n((\r\n", 1));

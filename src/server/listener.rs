@@ -202,6 +202,8 @@ async fn accept_loop(
 /// Says BYE to a connection over a limit and closes it.
 async fn refuse(mut stream: tokio::net::TcpStream, text: &str) {
     use tokio::io::AsyncWriteExt;
-    let _ = stream.write_all(format!("* BYE {text}\r\n").as_bytes()).await;
+    let _ = stream
+        .write_all(format!("* BYE {text}\r\n").as_bytes())
+        .await;
     let _ = stream.shutdown().await;
 }

@@ -102,10 +102,7 @@ impl Product {
             .await
             .expect("the product starts");
         Self {
-            address: app
-                .server
-                .address(Security::Plain)
-                .expect("plain listener"),
+            address: app.server.address(Security::Plain).expect("plain listener"),
             tls_address: app.server.address(Security::Implicit),
             app: Some(app),
             emulator,

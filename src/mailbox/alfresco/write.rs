@@ -18,8 +18,8 @@ use super::tree::{Folder, Place, Resolved, Zone};
 use std::time::Duration;
 
 use crate::alfresco::{
-    ChildrenQuery, Include, NewFolder, Node, NodeQuery, NodeUpdate, RepoSession, RestError,
-    Upload, UploadContent, WHERE_FILES,
+    ChildrenQuery, Include, NewFolder, Node, NodeQuery, NodeUpdate, RepoSession, RestError, Upload,
+    UploadContent, WHERE_FILES,
 };
 use crate::config::ViewMode;
 use crate::mailbox::{
@@ -336,7 +336,6 @@ impl AlfrescoMailboxes {
         self.session.node(id, &query).await.map_err(message_error)
     }
 
-
     /// Copies a node into a folder, as `name (n).ext` when the name is taken.
     async fn copy_with_free_name(&self, node: &Node, folder: &str) -> Result<Node, MailboxError> {
         let include = [Include::AllowableOperations];
@@ -481,12 +480,9 @@ impl AlfrescoMailboxes {
             Err(lookup) => tracing::info!(%lookup, "cannot tell whether an upload was stored"),
         }
         let window = self.session.client().options().transfer_timeout * 2;
-        self.backend.late_uploads.watch(
-            self.session.clone(),
-            folder.to_owned(),
-            name,
-            window,
-        );
+        self.backend
+            .late_uploads
+            .watch(self.session.clone(), folder.to_owned(), name, window);
         Err(mailbox_error(error, MailboxError::NotFound))
     }
 
