@@ -75,6 +75,9 @@ fn switch_off(product: &Product) {
     product.proxy.as_ref().unwrap().set(ProxyMode::Pass);
 }
 
+/// What a phase of the fault schedule switches on.
+type Phase = Box<dyn Fn(&Product) + Send>;
+
 const UNAVAILABLE: &str = "NO [UNAVAILABLE] The repository is unavailable, try again later\r\n";
 
 #[tokio::test]
@@ -513,7 +516,7 @@ async fn fifty_clients_through_a_fault_schedule_lose_and_duplicate_nothing() {
         let running = running.clone();
         let phases_run = phases_run.clone();
         tokio::spawn(async move {
-            let phases: Vec<(&str, Box<dyn Fn(&Product) + Send>)> = vec![
+            let phases: Vec<(&str, Phase)> = vec![
                 ("pass", Box::new(|_: &Product| {})),
                 (
                     "500 on upload",
@@ -582,7 +585,12 @@ async fn fifty_clients_through_a_fault_schedule_lose_and_duplicate_nothing() {
             while running.load(Ordering::SeqCst) {
                 let (_, start) = &phases[n % phases.len()];
                 start(&product);
-                tokio::time::sleep(Duration::from_millis(if n % 2 == 0 { 40 } else { 25 })).await;
+                tokio::time::sleep(Duration::from_millis(if n.is_multiple_of(2) {
+                    40
+                } else {
+                    25
+                }))
+                .await;
                 switch_off(&product);
                 // Some calm between faults, so the clients make progress.
                 tokio::time::sleep(Duration::from_millis(30)).await;

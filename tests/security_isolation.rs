@@ -421,8 +421,7 @@ async fn repository_text_never_becomes_a_header_or_a_template() {
     assert!(!message.contains("\nBcc: evil"), "{message}");
     // The template text in the name is shown as text, escaped in HTML, never run.
     let start = message.find("\r\n").unwrap() + 2;
-    let bytes =
-        &message.as_bytes()[start..message.len() - format!("f OK FETCH completed\r\n").len() - 3];
+    let bytes = &message.as_bytes()[start..message.len() - "f OK FETCH completed\r\n".len() - 3];
     let parsed = mail_parser::MessageParser::default()
         .parse(bytes)
         .expect("a message");
