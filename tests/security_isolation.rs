@@ -313,11 +313,6 @@ async fn hostile_names_never_reach_a_url_path_query_or_header_unescaped() {
             request.method,
             request.path
         );
-        assert!(
-            !request.path.contains("/search"),
-            "the repository's search was used: {:?}",
-            request.query
-        );
         for (key, value) in &request.query {
             assert!(
                 QUERY_KEYS.contains(&key.as_str()),
