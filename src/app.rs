@@ -19,9 +19,9 @@ use crate::imap::decode::LiteralLimits;
 use crate::imap::framing::FramingLimits;
 use crate::imap::{ChangeHub, ServerContext, SessionSettings};
 use crate::mailbox::alfresco::{AlfrescoBackend, BackendSettings, TRASH_ID};
-use crate::server::tls::{TlsError, load_config};
+use crate::server::tls::{TlsError, TlsFiles, load_config};
 use crate::server::{
-    AppendBudget, ConnectionSettings, ConnectionShared, RunningServer, Security, TlsSource,
+    AppendBudget, ConnectionSettings, ConnectionShared, Gauges, RunningServer, Security, TlsSource,
 };
 use crate::state::sqlite::SqliteStore;
 use crate::state::{StateError, StateStore};
@@ -68,6 +68,10 @@ pub struct App {
     pub store: Arc<dyn StateStore>,
     /// How long shutdown waits for connections.
     pub shutdown_grace: Duration,
+    /// The TLS configuration in force, when TLS is configured.
+    pub tls: Option<TlsSource>,
+    /// Stops the tasks beside the listeners (certificate reloading).
+    background: CancellationToken,
 }
 
 /// The REST options a configuration asks for.
@@ -76,6 +80,7 @@ pub fn rest_options(config: &ImapConfig) -> RestOptions {
     let mut options = RestOptions::new(repository.base_url.clone());
     options.connect_timeout = repository.connect_timeout;
     options.request_timeout = repository.request_timeout;
+    options.transfer_timeout = repository.transfer_timeout;
     options.retries = repository.retries;
     options.retry_initial_delay = repository.retry_backoff;
     options.max_idle_per_host = repository.max_connections as usize;
@@ -121,11 +126,28 @@ impl App {
             clock.clone(),
             store.clone(),
         );
+        let background = CancellationToken::new();
         let tls = match (&config.tls.certificate, &config.tls.key) {
-            (Some(certificate), Some(key)) => Some(TlsSource::new(load_config(certificate, key)?)),
+            (Some(certificate), Some(key)) => {
+                let source = TlsSource::new(load_config(certificate, key)?);
+                let files = TlsFiles {
+                    certificate: certificate.clone(),
+                    key: key.clone(),
+                };
+                if !config.tls.reload_interval.is_zero() {
+                    source.watch(
+                        files.clone(),
+                        config.tls.reload_interval,
+                        background.clone(),
+                    );
+                }
+                reload_on_hangup(&source, files, background.clone());
+                Some(source)
+            }
             _ => None,
         };
         let auth = &config.auth;
+        let limits = &config.limits;
         let session = SessionSettings {
             starttls: tls.is_some(),
             tls_required: config.tls.required,
@@ -141,6 +163,7 @@ impl App {
                 window: auth.failure_window,
             },
             message_cache_bytes: config.cache.message_bytes,
+            max_connections_per_user: limits.connections_per_user as usize,
         };
         let context = Arc::new(ServerContext::new(
             session,
@@ -149,7 +172,6 @@ impl App {
             clock,
             ChangeHub::default(),
         ));
-        let limits = &config.limits;
         let line = usize::try_from(limits.command_line_length).unwrap_or(usize::MAX);
         let connection = ConnectionSettings {
             framing: FramingLimits {
@@ -167,6 +189,9 @@ impl App {
             login_timeout: config.timeouts.authentication,
             idle_poll: config.events.idle_poll,
             spool_dir: spool_dir(&limits.spool_dir),
+            max_connections_per_address: limits.connections_per_address as usize,
+            commands_per_second: limits.commands_per_second,
+            nesting_depth: limits.nesting_depth as usize,
         };
         let shared = ConnectionShared {
             context,
@@ -174,6 +199,7 @@ impl App {
             budget: AppendBudget::new(limits.append_budget),
             tls: tls.clone(),
             shutdown: CancellationToken::new(),
+            gauges: Arc::new(Gauges::default()),
         };
         if let Some(settings) = listener_settings(config)? {
             crate::events::listener::spawn(
@@ -215,6 +241,8 @@ impl App {
             backend,
             store,
             shutdown_grace: config.timeouts.shutdown_grace,
+            tls,
+            background,
         })
     }
 
@@ -222,6 +250,12 @@ impl App {
     pub async fn run_until_signal(self) {
         wait_for_signal().await;
         tracing::info!("shutting down");
+        self.shutdown().await;
+    }
+
+    /// Shuts down gracefully: stops accepting, says BYE, waits up to the grace period.
+    pub async fn shutdown(self) {
+        self.background.cancel();
         self.server.shutdown(self.shutdown_grace).await;
     }
 }
@@ -249,6 +283,38 @@ fn listener_settings(config: &ImapConfig) -> Result<Option<ListenerSettings>, St
         resync_every: events.resync,
         trash_id: TRASH_ID.to_owned(),
     }))
+}
+
+/// Reloads the certificate on SIGHUP (Unix), until `stop` is cancelled.
+fn reload_on_hangup(source: &TlsSource, files: TlsFiles, stop: CancellationToken) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut hangup = match signal(SignalKind::hangup()) {
+            Ok(hangup) => hangup,
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for SIGHUP; certificates reload on their interval only");
+                return;
+            }
+        };
+        let source = source.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    received = hangup.recv() => if received.is_none() { return },
+                    () = stop.cancelled() => return,
+                }
+                tracing::info!("SIGHUP: reloading the TLS certificate");
+                if let Err(error) = source.reload(&files) {
+                    tracing::error!(%error, "cannot reload the TLS certificate; keeping the previous one");
+                }
+            }
+        });
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (source, files, stop);
+    }
 }
 
 fn spool_dir(configured: &std::path::Path) -> PathBuf {

@@ -529,6 +529,7 @@ fn repository(reader: &mut Reader<'_>, local_name: &str) -> Option<RepositoryCon
     }
     let connect_timeout = reader.millis_at_least("imap.sidecar.rest.connectTimeoutMs", 1);
     let request_timeout = reader.millis_at_least("imap.sidecar.rest.requestTimeoutMs", 1);
+    let transfer_timeout = reader.millis_at_least("imap.sidecar.rest.transferTimeoutMs", 1);
     let retries = reader.count("imap.sidecar.rest.retries", 0);
     let retry_backoff = reader.millis("imap.sidecar.rest.retryBackoffMs");
     let page_size = reader.count("imap.sidecar.rest.pageSize", 1);
@@ -538,6 +539,7 @@ fn repository(reader: &mut Reader<'_>, local_name: &str) -> Option<RepositoryCon
         allow_insecure,
         connect_timeout,
         request_timeout,
+        transfer_timeout,
         retries,
         retry_backoff,
         page_size,
@@ -643,6 +645,7 @@ fn tls(reader: &mut Reader<'_>, server: &ServerConfig) -> TlsConfig {
         certificate,
         key,
         required,
+        reload_interval: reader.millis("imap.sidecar.tls.reloadIntervalMs"),
     }
 }
 

@@ -193,6 +193,8 @@ pub struct RepositoryConfig {
     pub connect_timeout: Duration,
     /// Whole-request timeout.
     pub request_timeout: Duration,
+    /// Timeout of an upload (APPEND, COPY of an e-mail).
+    pub transfer_timeout: Duration,
     /// Retries of idempotent calls.
     pub retries: u32,
     /// Wait before the first retry (doubling after).
@@ -249,6 +251,9 @@ pub struct TlsConfig {
     pub key: Option<PathBuf>,
     /// Refuse login over an unencrypted connection.
     pub required: bool,
+    /// How often the files are checked for a renewed certificate; zero: never (SIGHUP still
+    /// reloads them).
+    pub reload_interval: Duration,
 }
 
 /// Resource limits (`imap.sidecar.limits.*`, `imap.sidecar.spool.dir`).

@@ -155,11 +155,25 @@ pub async fn inject(State(shared): State<Arc<Shared>>, req: Request, next: Next)
             None => response,
         };
     }
-    if !fault.delay.is_zero() {
-        tokio::time::sleep(fault.delay).await;
-    }
     match fault.status {
-        Some(status) => fault_response(status),
-        None => next.run(req).await,
+        Some(status) => {
+            if !fault.delay.is_zero() {
+                tokio::time::sleep(fault.delay).await;
+            }
+            fault_response(status)
+        }
+        None => {
+            // A slow repository: the request arrives late and is still performed when the
+            // client has stopped waiting (a servlet container does not stop a request whose
+            // client went away), so it runs apart from the connection that carried it.
+            let delay = fault.delay;
+            let handled = tokio::spawn(async move {
+                tokio::time::sleep(delay).await;
+                next.run(req).await
+            });
+            handled
+                .await
+                .unwrap_or_else(|_| fault_response(StatusCode::INTERNAL_SERVER_ERROR.as_u16()))
+        }
     }
 }

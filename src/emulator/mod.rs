@@ -453,6 +453,23 @@ impl EmulatorHandle {
             .with_repo(|r, now| seed::imap_home(r, user, now, setup))
     }
 
+    /// The user's current ticket (each user has one, shared by all their logins), if valid.
+    pub fn ticket_of(&self, user: &str) -> Option<String> {
+        self.shared
+            .with_repo(|r, now| r.tickets().current(user, now))
+    }
+
+    /// Issues an OAuth access token for `user`, as the Identity Service would; requests
+    /// carrying it as `Authorization: Bearer` act as that user until it is expired.
+    pub fn issue_bearer_token(&self, user: &str) -> String {
+        self.with_repository(|r| r.tickets().issue_bearer(user))
+    }
+
+    /// Expires an OAuth access token: requests carrying it are answered 401.
+    pub fn expire_bearer_token(&self, token: &str) {
+        self.with_repository(|r| r.tickets().expire_bearer(token));
+    }
+
     /// Every activity posted so far, oldest first.
     pub fn activities(&self) -> Vec<Activity> {
         self.with_repository(|r| r.activities().all().to_vec())

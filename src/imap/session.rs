@@ -214,6 +214,8 @@ pub struct Session {
     pub(crate) enabled: Enabled,
     pub(crate) exchange: Option<Exchange>,
     pub(crate) logged_out: bool,
+    /// This connection's place among the user's connections (`limits.connectionsPerUser`).
+    pub(crate) user_slot: Option<super::context::Slot<String>>,
     /// RETURN options of the SEARCH being run (ESEARCH).
     pub(crate) search_return: Option<super::fallback::SearchReturn>,
     /// The saved search result `$` (RFC 5182), as UIDs.
@@ -240,6 +242,7 @@ impl Session {
             enabled: Enabled::default(),
             exchange: None,
             logged_out: false,
+            user_slot: None,
             search_return: None,
             saved: Vec::new(),
         }

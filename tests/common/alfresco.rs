@@ -127,6 +127,7 @@ impl AlfrescoServer {
             budget: AppendBudget::new(256 * 1024 * 1024),
             tls: None,
             shutdown: CancellationToken::new(),
+            gauges: Default::default(),
         };
         let server = RunningServer::start(
             vec![(Security::Plain, "127.0.0.1:0".parse().expect("address"))],

@@ -130,6 +130,7 @@ impl TestServer {
             budget: budget.clone(),
             tls: options.tls.clone(),
             shutdown: CancellationToken::new(),
+            gauges: Default::default(),
         };
         let mut listeners = vec![(Security::Plain, "127.0.0.1:0".parse().unwrap())];
         if options.tls.is_some() {

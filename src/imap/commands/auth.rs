@@ -246,6 +246,14 @@ impl Session {
             Ok(mailboxes) => {
                 let user = mailboxes.user().to_owned();
                 self.ctx.throttle.succeeded(&user);
+                let Some(slot) = self.ctx.user_connections.claim(user.to_lowercase()) else {
+                    tracing::warn!(%user, %peer, "login refused: too many connections for this user");
+                    return Err(Failure::no(
+                        "LIMIT",
+                        "Too many connections for this user; close one and try again",
+                    ));
+                };
+                self.user_slot = Some(slot);
                 tracing::info!(%user, %peer, tls = self.conn.tls, "login");
                 self.account = Some(Account { mailboxes });
                 let code = Code::Capability(self.capabilities());

@@ -392,7 +392,31 @@ async fn whole(
         // The bytes no longer match what was listed: the message changed or went away.
         return Err(Skip::Gone);
     }
-    Ok(Body::Stream(content))
+    settled(content).await
+}
+
+/// Bodies up to this size are read whole before their literal is announced, so a repository
+/// that fails half-way is answered with `NO [UNAVAILABLE]` and the connection goes on; larger
+/// ones are streamed, and a failure half-way can only end the connection (the literal's length
+/// was promised).
+const READ_BEFORE_ANNOUNCING: u64 = 1024 * 1024;
+
+async fn settled(content: Content) -> Result<Body, Skip> {
+    if content.length > READ_BEFORE_ANNOUNCING {
+        return Ok(Body::Stream(content));
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(content.length).unwrap_or(0));
+    let mut stream = content.stream;
+    while let Some(chunk) = stream.next().await {
+        bytes.extend_from_slice(&chunk?);
+        if bytes.len() as u64 > content.length {
+            return Err(Skip::Gone);
+        }
+    }
+    if bytes.len() as u64 != content.length {
+        return Err(Skip::Gone);
+    }
+    Ok(Body::Bytes(Bytes::from(bytes)))
 }
 
 /// A section's bytes (with a partial range applied).
@@ -421,7 +445,7 @@ async fn section_body(
             if content.length != absolute.end - absolute.start {
                 return Err(Skip::Gone);
             }
-            Ok(Body::Stream(content))
+            settled(content).await
         }
         SectionPlan::HeaderFields { .. } => {
             let source = read_range(account, mailbox, message, info, plan.source()).await?;

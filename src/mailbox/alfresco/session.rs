@@ -37,6 +37,8 @@ pub struct AlfrescoBackend {
     pub(super) templates: TemplateLibrary,
     /// Rendered generated messages.
     pub(super) rendered: RenderedCache,
+    /// Uploads reported failed that are watched for a late completion.
+    pub(super) late_uploads: super::write::LateUploads,
 }
 
 impl std::fmt::Debug for AlfrescoBackend {
@@ -72,7 +74,19 @@ impl AlfrescoBackend {
             folders,
             templates,
             rendered,
+            late_uploads: Default::default(),
         })
+    }
+
+    /// Uploads reported failed that are still watched for a late completion (a gauge).
+    pub fn pending_upload_checks(&self) -> usize {
+        self.late_uploads.pending()
+    }
+
+    /// Uploads the repository completed after they were reported failed, and that were
+    /// removed (a counter).
+    pub fn late_uploads_removed(&self) -> usize {
+        self.late_uploads.removed()
     }
 
     /// The REST client (for metrics).

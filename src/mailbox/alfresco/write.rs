@@ -16,8 +16,10 @@ use super::errors::{folder_error, mailbox_error, message_error};
 use super::listing::{DocumentContext, Identity, item_of, shows_document};
 use super::session::AlfrescoMailboxes;
 use super::tree::{Folder, Place, Resolved, Zone};
+use std::time::Duration;
+
 use crate::alfresco::{
-    ChildrenQuery, Include, NewFolder, Node, NodeQuery, NodeUpdate, RestError, Upload,
+    ChildrenQuery, Include, NewFolder, Node, NodeQuery, NodeUpdate, RepoSession, RestError, Upload,
     UploadContent, WHERE_FILES,
 };
 use crate::config::ViewMode;
@@ -31,6 +33,112 @@ const HEADER_PREFIX: usize = 256 * 1024;
 
 /// How many `name (n).ext` names are tried on a name clash.
 const RENAME_ATTEMPTS: u32 = 50;
+
+/// The child of `folder` named exactly `name`, if there is one.
+pub(super) async fn child_named(
+    session: &RepoSession,
+    folder: &str,
+    name: &str,
+) -> Result<Option<Node>, RestError> {
+    let query = NodeQuery {
+        include: vec![Include::AllowableOperations],
+        relative_path: Some(name.to_owned()),
+        ..NodeQuery::default()
+    };
+    match session.node(folder, &query).await {
+        Ok(node) if node.name == name => Ok(Some(node)),
+        Ok(_) => Ok(None),
+        Err(error) if error.is_not_found() => Ok(None),
+        Err(error) => Err(error),
+    }
+}
+
+/// Uploads whose outcome was unknown and that were reported as failed: each is watched for a
+/// while and deleted if the repository completes it after all.
+#[derive(Debug, Default)]
+pub struct LateUploads {
+    pending: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    removed: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl LateUploads {
+    /// Uploads being watched now (a gauge; back to zero once every window has passed).
+    pub fn pending(&self) -> usize {
+        self.pending.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Late uploads found and removed so far (a counter).
+    pub fn removed(&self) -> usize {
+        self.removed.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Watches for `name` in `folder` during `window`, deleting it for good when it appears;
+    /// the watch ends with a lookup after the window that finds nothing (if the repository
+    /// cannot be asked then, it keeps asking, for at most ten more minutes).
+    fn watch(&self, session: RepoSession, folder: String, name: String, window: Duration) {
+        use std::sync::atomic::Ordering;
+        let pending = self.pending.clone();
+        let removed = self.removed.clone();
+        pending.fetch_add(1, Ordering::AcqRel);
+        tokio::spawn(async move {
+            let start = tokio::time::Instant::now();
+            let deadline = start + window;
+            let give_up = deadline + Duration::from_secs(600);
+            let mut pause = Duration::from_millis(50);
+            loop {
+                let after_window = tokio::time::Instant::now() >= deadline;
+                match child_named(&session, &folder, &name).await {
+                    Ok(Some(node)) => match session.delete_node(&node.id, true).await {
+                        Ok(()) => {
+                            removed.fetch_add(1, Ordering::AcqRel);
+                            tracing::warn!(
+                                node = %node.id,
+                                "removed an upload the repository completed after it was reported failed"
+                            );
+                            break;
+                        }
+                        Err(error) if error.is_not_found() => break,
+                        Err(error) => tracing::info!(%error, "cannot remove a late upload yet"),
+                    },
+                    Ok(None) if after_window => break,
+                    Ok(None) => {}
+                    Err(error) if error.is_auth_lost() => {
+                        tracing::warn!(%error, "cannot watch for a late upload any more");
+                        break;
+                    }
+                    Err(_) => {}
+                }
+                let now = tokio::time::Instant::now();
+                if now >= give_up {
+                    tracing::warn!("gave up watching for a late upload");
+                    break;
+                }
+                let next = if now < deadline {
+                    (now + pause).min(deadline)
+                } else {
+                    now + pause
+                };
+                tokio::time::sleep_until(next).await;
+                pause = (pause * 2).min(Duration::from_secs(1));
+            }
+            pending.fetch_sub(1, Ordering::AcqRel);
+        });
+    }
+}
+
+/// Refuses a new mailbox name with an empty, `.` or `..` level before anything is created (the
+/// repository would refuse such a folder only after its parents were made).
+fn usable_name(name: &str) -> Result<(), MailboxError> {
+    if name
+        .split(DELIMITER)
+        .any(|level| level.is_empty() || level == "." || level == "..")
+    {
+        return Err(MailboxError::Cannot(
+            "a mailbox name level cannot be empty, . or ..".into(),
+        ));
+    }
+    Ok(())
+}
 
 /// What a message is, for the mode rules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -131,7 +239,7 @@ impl AlfrescoMailboxes {
             MessageBody::Memory(bytes) => UploadContent::Bytes(bytes.clone()),
             MessageBody::File { path, .. } => UploadContent::File(path.clone()),
         };
-        let mut upload = Upload::new(name.clone(), content);
+        let mut upload = Upload::new(name, content);
         upload.mime_type = "message/rfc822".into();
         upload.aspect_names = vec!["imap:imapContent".into()];
         upload.include = vec![Include::AllowableOperations];
@@ -173,17 +281,7 @@ impl AlfrescoMailboxes {
         for (key, value) in properties {
             upload = upload.property(key, clean(&value));
         }
-        let node = match self.session.upload(&folder.node.id, upload).await {
-            Ok(node) => node,
-            Err(error) if error.outcome_unknown() => {
-                // A timeout or a 5xx after sending: the name decides whether it was stored.
-                match self.find_child(&folder.node.id, &name).await? {
-                    Some(node) => node,
-                    None => return Err(mailbox_error(error, MailboxError::NotFound)),
-                }
-            }
-            Err(error) => return Err(mailbox_error(error, MailboxError::NotFound)),
-        };
+        let node = self.upload_new(&folder.node.id, upload).await?;
         self.extract_attachments(&folder, &node, &request.body)
             .await;
         item_of(&node, folder.mode, None)
@@ -250,20 +348,6 @@ impl AlfrescoMailboxes {
             ..NodeQuery::default()
         };
         self.session.node(id, &query).await.map_err(message_error)
-    }
-
-    async fn find_child(&self, folder: &str, name: &str) -> Result<Option<Node>, MailboxError> {
-        let query = NodeQuery {
-            include: vec![Include::AllowableOperations],
-            relative_path: Some(name.to_owned()),
-            ..NodeQuery::default()
-        };
-        match self.session.node(folder, &query).await {
-            Ok(node) if node.name == name => Ok(Some(node)),
-            Ok(_) => Ok(None),
-            Err(error) if error.is_not_found() => Ok(None),
-            Err(error) => Err(mailbox_error(error, MailboxError::NotFound)),
-        }
     }
 
     /// Copies a node into a folder, as `name (n).ext` when the name is taken.
@@ -390,10 +474,31 @@ impl AlfrescoMailboxes {
                 upload = upload.property(key.clone(), text.to_owned());
             }
         }
-        self.session
-            .upload(folder, upload)
-            .await
-            .map_err(|e| mailbox_error(e, MailboxError::NotFound))
+        self.upload_new(folder, upload).await
+    }
+
+    /// Uploads a new e-mail under the unique name this server chose, and reports it stored
+    /// only once the repository confirmed it. When the outcome is unknown (a timeout, a cut
+    /// connection, a 5xx), the name decides: found, it was stored; not found, or the repository
+    /// cannot be asked, the APPEND fails, and an upload the repository completes late is
+    /// removed when it shows up, so a client that tries again never ends up with two copies.
+    async fn upload_new(&self, folder: &str, upload: Upload) -> Result<Node, MailboxError> {
+        let name = upload.name.clone();
+        let error = match self.session.upload(folder, upload).await {
+            Ok(node) => return Ok(node),
+            Err(error) if error.outcome_unknown() => error,
+            Err(error) => return Err(mailbox_error(error, MailboxError::NotFound)),
+        };
+        match child_named(&self.session, folder, &name).await {
+            Ok(Some(node)) => return Ok(node),
+            Ok(None) => {}
+            Err(lookup) => tracing::info!(%lookup, "cannot tell whether an upload was stored"),
+        }
+        let window = self.session.client().options().transfer_timeout * 2;
+        self.backend
+            .late_uploads
+            .watch(self.session.clone(), folder.to_owned(), name, window);
+        Err(mailbox_error(error, MailboxError::NotFound))
     }
 
     /// MOVE: the same nodes, into the target (the trashcan when the target is Trash, out of it
@@ -566,6 +671,7 @@ impl AlfrescoMailboxes {
 
     /// CREATE, with missing parents.
     pub(super) async fn create_mailbox(&self, name: &str) -> Result<(), MailboxError> {
+        usable_name(name)?;
         let segments: Vec<&str> = name.split(DELIMITER).collect();
         let settings = self.settings();
         let first = segments[0];
@@ -691,6 +797,7 @@ impl AlfrescoMailboxes {
 
     /// RENAME: the same folder, moved (INBOX: its messages move into a new mailbox).
     pub(super) async fn rename_mailbox(&self, from: &str, to: &str) -> Result<(), MailboxError> {
+        usable_name(to)?;
         let Resolved::Folder(source) = self.resolve(from).await? else {
             return Err(MailboxError::Cannot("Trash cannot be renamed".into()));
         };
