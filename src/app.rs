@@ -16,6 +16,7 @@ use crate::imap::decode::LiteralLimits;
 use crate::imap::framing::FramingLimits;
 use crate::imap::{ChangeHub, ServerContext, SessionSettings};
 use crate::mailbox::alfresco::{AlfrescoBackend, BackendSettings};
+use crate::ops::{MetricSources, OpsEndpoint, OpsError};
 use crate::server::tls::{TlsError, load_config};
 use crate::server::{
     AppendBudget, ConnectionSettings, ConnectionShared, RunningServer, Security, TlsSource,
@@ -43,6 +44,9 @@ pub enum StartError {
         /// The error.
         source: std::io::Error,
     },
+    /// The health and metrics endpoint could not start.
+    #[error("{0}")]
+    Ops(#[from] OpsError),
     /// Something in the configuration cannot be used.
     #[error("{0}")]
     Config(String),
@@ -65,6 +69,8 @@ pub struct App {
     pub store: Arc<dyn StateStore>,
     /// How long shutdown waits for connections.
     pub shutdown_grace: Duration,
+    /// The health and metrics endpoint, unless `imap.sidecar.http.address` is empty.
+    pub ops: Option<OpsEndpoint>,
 }
 
 /// The REST options a configuration asks for.
@@ -196,7 +202,21 @@ impl App {
                 address: addresses.join(", "),
                 source,
             })?;
+        let ops = match config.ops.http_address {
+            Some(address) => {
+                let sources = MetricSources {
+                    gauges: server.gauges(),
+                    client: backend.client().clone(),
+                };
+                let endpoint = OpsEndpoint::start(address, sources).await?;
+                // Listeners bound and state store open: ready.
+                endpoint.set_ready(true);
+                Some(endpoint)
+            }
+            None => None,
+        };
         Ok(App {
+            ops,
             server,
             backend,
             store,
@@ -208,6 +228,9 @@ impl App {
     pub async fn run_until_signal(self) {
         wait_for_signal().await;
         tracing::info!("shutting down");
+        if let Some(ops) = &self.ops {
+            ops.set_ready(false);
+        }
         self.server.shutdown(self.shutdown_grace).await;
     }
 }

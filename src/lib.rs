@@ -13,6 +13,7 @@ pub mod emulator;
 pub mod imap;
 pub mod mailbox;
 pub mod message;
+pub mod ops;
 pub mod server;
 pub mod state;
 pub mod template;

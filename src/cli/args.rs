@@ -65,18 +65,24 @@ pub struct Cli {
 pub enum Command {
     /// Run the IMAP server against a repository.
     #[command(
-        long_about = "Loads and validates the configuration, then runs the IMAP server against \
-                      the repository named by alfresco.protocol, alfresco.host, alfresco.port and \
-                      alfresco.context. Invalid configuration stops it before it listens, with one \
-                      message per problem.",
+        long_about = "Loads and validates the configuration, checks that the repository named by \
+                      alfresco.protocol, alfresco.host, alfresco.port and alfresco.context is \
+                      ready, then runs the IMAP server against it until SIGTERM or Ctrl-C. \
+                      Invalid configuration stops it before it listens, with one message per \
+                      problem.\n\n\
+                      The state store keeps every mailbox's UIDVALIDITY and UIDs; losing it makes \
+                      every client download everything again. serve therefore refuses to start \
+                      until its location is chosen explicitly: imap.sidecar.state.url or \
+                      imap.sidecar.data.dir set in a file, the environment or -D. --ephemeral \
+                      keeps the state in memory instead, for trials.",
         after_long_help = sections(
             "  alfresco-imap serve --config /opt/alfresco/alfresco-global.properties\n  \
              IMAP_SERVER_PORT=1143 alfresco-imap serve -D alfresco.host=acs.internal \
-             -D alfresco.protocol=https",
+             -D alfresco.protocol=https -D imap.sidecar.data.dir=/var/lib/alfresco-imap",
             true
         )
     )]
-    Serve(ConfigArgs),
+    Serve(ServeArgs),
 
     /// Print the effective configuration, or what is wrong with it.
     #[command(
@@ -145,6 +151,19 @@ pub struct ConfigArgs {
     /// later ones win.
     #[arg(short = 'D', long = "define", value_name = "KEY=VALUE")]
     pub defines: Vec<String>,
+}
+
+/// Options of `serve`.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ServeArgs {
+    /// Where configuration comes from.
+    #[command(flatten)]
+    pub config: ConfigArgs,
+
+    /// Keep the state store in memory instead of the configured location: every restart gives
+    /// every mailbox a new UIDVALIDITY and clients download everything again. For trials only.
+    #[arg(long)]
+    pub ephemeral: bool,
 }
 
 /// Options of `config`.

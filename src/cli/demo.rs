@@ -88,6 +88,8 @@ async fn demo(args: &DemoArgs) -> ExitCode {
             state_dir.join("demo-key.pem").display()
         ),
         format!("imap.sidecar.data.dir={}", state_dir.display()),
+        // Any free port, so that a demo runs beside a server on the default 9143.
+        "imap.sidecar.http.address=127.0.0.1:0".to_owned(),
     ];
     defines.extend(args.defines.iter().cloned());
     let config = match ImapConfig::load(&ConfigSources::from_process(Vec::new(), defines)) {
@@ -116,6 +118,7 @@ async fn demo(args: &DemoArgs) -> ExitCode {
             plain.map(|a| a.port()),
             tls.map(|a| a.port()),
             &emulator.base_url(),
+            app.ops.as_ref().map(|ops| ops.address()),
             &fingerprint,
             &state_dir
         )
@@ -163,17 +166,22 @@ fn banner(
     plain: Option<u16>,
     tls: Option<u16>,
     rest: &str,
+    ops: Option<std::net::SocketAddr>,
     fingerprint: &str,
     state: &Path,
 ) -> String {
     let plain = plain.map(|p| p.to_string()).unwrap_or_else(|| "-".into());
     let tls = tls.map(|p| p.to_string()).unwrap_or_else(|| "-".into());
+    let ops = ops
+        .map(|a| format!("http://{a}/metrics  (health: /health/live, /health/ready)"))
+        .unwrap_or_else(|| "-".into());
     format!(
         "alfresco-imap demo is running.\n\
          \n\
          \x20 IMAP   127.0.0.1:{plain}  (plain, STARTTLS available)\n\
          \x20 IMAPS  127.0.0.1:{tls}  (self-signed certificate, SHA-256 {fingerprint})\n\
          \x20 REST   {rest}  (the embedded Alfresco emulator)\n\
+         \x20 Ops    {ops}\n\
          \x20 State  {}\n\
          \n\
          \x20 Users (the password is the user name): alice, bob, admin\n\

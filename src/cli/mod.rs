@@ -16,7 +16,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-pub use args::{Cli, Command, ConfigArgs, ConfigCommandArgs, DemoArgs, EmulatorArgs, Seed};
+pub use args::{Cli, Command, ConfigArgs, ConfigCommandArgs, DemoArgs, EmulatorArgs, Seed, ServeArgs,
+};
 pub use config_command::{FolderResolution, render_effective_config, run_config};
 pub use demo::run_demo;
 pub use emulator::run_emulator;
