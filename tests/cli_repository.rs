@@ -271,7 +271,11 @@ async fn serve_checks_that_the_repository_is_ready() {
         .expect("spawn alfresco-imap serve");
     let mut lines = tokio::io::BufReader::new(child.stderr.take().unwrap()).lines();
     let listening = loop {
-        let line = lines.next_line().await.unwrap().expect("serve exited early");
+        let line = lines
+            .next_line()
+            .await
+            .unwrap()
+            .expect("serve exited early");
         if let Some(rest) = line.strip_prefix("alfresco-imap serve: listening on IMAP ") {
             break rest.to_string();
         }

@@ -89,14 +89,22 @@ fn overrides_add_the_sidecar_to_the_community_compose() {
     let environment = &sidecar["environment"];
     assert_eq!(environment["ALFRESCO_HOST"].as_str(), Some("alfresco"));
     assert_eq!(environment["ALFRESCO_PORT"].as_str(), Some("8080"));
-    assert_eq!(environment["IMAP_SIDECAR_DATA_DIR"].as_str(), Some(STATE_DIR));
+    assert_eq!(
+        environment["IMAP_SIDECAR_DATA_DIR"].as_str(),
+        Some(STATE_DIR)
+    );
     assert!(
         strings(&sidecar["volumes"]).contains(
             &"./alfresco-global.properties:/etc/alfresco-imap/alfresco-global.properties:ro"
                 .to_string()
         )
     );
-    assert!(file["volumes"].as_mapping().unwrap().contains_key(STATE_VOLUME));
+    assert!(
+        file["volumes"]
+            .as_mapping()
+            .unwrap()
+            .contains_key(STATE_VOLUME)
+    );
     let java_opts = services["alfresco"]["environment"]["JAVA_OPTS"]
         .as_str()
         .expect("JAVA_OPTS of the alfresco service");
@@ -124,7 +132,12 @@ fn demo_compose_runs_the_demo_on_a_named_volume() {
         vec!["1143:1143".to_string(), "1993:1993".to_string()]
     );
     assert_sidecar_basics(sidecar);
-    assert!(file["volumes"].as_mapping().unwrap().contains_key(STATE_VOLUME));
+    assert!(
+        file["volumes"]
+            .as_mapping()
+            .unwrap()
+            .contains_key(STATE_VOLUME)
+    );
 }
 
 #[test]
@@ -137,9 +150,9 @@ fn dockerfile_builds_with_the_ci_command_and_runs_unprivileged() {
         "a build stage and a runtime stage"
     );
     assert!(
-        lines
-            .iter()
-            .any(|l| l.strip_prefix("RUN ").is_some_and(|c| c.starts_with(BUILD_COMMAND))),
+        lines.iter().any(|l| l
+            .strip_prefix("RUN ")
+            .is_some_and(|c| c.starts_with(BUILD_COMMAND))),
         "the build runs `{BUILD_COMMAND}`"
     );
     let user = lines
@@ -147,7 +160,10 @@ fn dockerfile_builds_with_the_ci_command_and_runs_unprivileged() {
         .rev()
         .find_map(|l| l.strip_prefix("USER "))
         .expect("a USER line");
-    assert!(!user.starts_with("root") && !user.starts_with('0'), "{user}");
+    assert!(
+        !user.starts_with("root") && !user.starts_with('0'),
+        "{user}"
+    );
     assert!(lines.contains(&"EXPOSE 1143 1993 9143"));
     assert!(lines.iter().any(|l| l.starts_with("HEALTHCHECK ")));
     assert!(lines.contains(&format!("VOLUME [\"{STATE_DIR}\"]").as_str()));

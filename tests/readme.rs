@@ -51,7 +51,10 @@ fn reference_table(properties: &str) -> String {
 fn configuration_reference_matches_the_properties_file() {
     let readme = read("README.md");
     let expected = reference_table(&read("subsystem-properties/imap-server.properties"));
-    let start = readme.find(START).expect("the config-reference start marker") + START.len();
+    let start = readme
+        .find(START)
+        .expect("the config-reference start marker")
+        + START.len();
     let end = readme[start..].find(END).expect("the end marker") + start;
     let actual = &readme[start..end];
     assert!(

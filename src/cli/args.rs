@@ -84,6 +84,24 @@ pub enum Command {
     )]
     Serve(ServeArgs),
 
+    /// Check the configuration against the repository, as a test user.
+    #[command(
+        long_about = "Loads the configuration, checks that the repository is ready, logs in as \
+                      the given user and resolves every folder the configuration names: each \
+                      mount point, the IMAP home root (imap.config.home.*), the attachments \
+                      folder when imap.attachments.mode is COMMON, and the repository's IMAP \
+                      templates folder (Data Dictionary/Imap Configs/Templates). Prints one line \
+                      per item, starting with ok, warning or PROBLEM, and for each problem what \
+                      to fix. Use a user who sees what your mail users should see: a folder \
+                      that user cannot read is reported as missing.",
+        after_long_help = sections(
+            "  ALFRESCO_IMAP_PASSWORD=secret alfresco-imap check --user imap-check \\\n      \
+             --config /opt/alfresco/alfresco-global.properties",
+            true
+        )
+    )]
+    Check(CheckArgs),
+
     /// Print the effective configuration, or what is wrong with it.
     #[command(
         long_about = "Prints every imap.*, alfresco.* and share.* key with its effective value as \
@@ -132,7 +150,8 @@ pub enum Command {
         after_long_help = sections(
             "  alfresco-imap demo\n  \
              alfresco-imap demo --imap-port 10143 --state ./demo-state \
-             -D imap.sidecar.log.level=debug",
+             -D imap.sidecar.log.level=debug\n  \
+             alfresco-imap demo --documents 20000",
             true
         )
     )]
@@ -164,6 +183,28 @@ pub struct ServeArgs {
     /// every mailbox a new UIDVALIDITY and clients download everything again. For trials only.
     #[arg(long)]
     pub ephemeral: bool,
+}
+
+/// Options of `check`.
+#[derive(Debug, Args, Clone, Default)]
+pub struct CheckArgs {
+    /// Where configuration comes from.
+    #[command(flatten)]
+    pub config: ConfigArgs,
+
+    /// The repository user to check as.
+    #[arg(long, value_name = "USER")]
+    pub user: String,
+
+    /// That user's password; prefer the ALFRESCO_IMAP_PASSWORD variable, which other users of
+    /// the machine cannot read in the process list.
+    #[arg(
+        long,
+        value_name = "PASSWORD",
+        env = "ALFRESCO_IMAP_PASSWORD",
+        hide_env_values = true
+    )]
+    pub password: Option<String>,
 }
 
 /// Options of `config`.
@@ -221,6 +262,11 @@ pub struct DemoArgs {
     /// on exit.
     #[arg(long, value_name = "DIR")]
     pub state: Option<PathBuf>,
+
+    /// Also seed a folder `Sites/marketing/documentLibrary/Bulk` with this many small
+    /// documents, for trying how clients cope with a big mailbox.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub documents: u32,
 
     /// Set one configuration key (also written -Dkey=value); may be repeated.
     #[arg(short = 'D', long = "define", value_name = "KEY=VALUE")]

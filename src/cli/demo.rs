@@ -66,6 +66,12 @@ async fn demo(args: &DemoArgs) -> ExitCode {
             return ExitCode::from(EXIT_FAILURE);
         }
     };
+    if args.documents > 0
+        && let Err(error) = seed_documents(&emulator, args.documents)
+    {
+        eprintln!("error: cannot seed the demo documents: {error}");
+        return ExitCode::from(EXIT_FAILURE);
+    }
     let rest_port = emulator.addr().port();
     let mut defines = vec![
         "alfresco.protocol=http".to_owned(),
@@ -126,6 +132,34 @@ async fn demo(args: &DemoArgs) -> ExitCode {
     app.run_until_signal().await;
     emulator.shutdown().await;
     ExitCode::SUCCESS
+}
+
+/// The folder `--documents` fills, below Company Home.
+pub const BULK_PARENT: &str = "Sites/marketing/documentLibrary";
+/// Its name.
+pub const BULK_FOLDER: &str = "Bulk";
+
+/// Creates `count` small documents in `Sites/marketing/documentLibrary/Bulk`, printing progress
+/// on stderr every tenth.
+fn seed_documents(emulator: &emulator::EmulatorHandle, count: u32) -> Result<(), String> {
+    let parent = emulator
+        .node_id(BULK_PARENT)
+        .ok_or_else(|| format!("{BULK_PARENT} is missing from the demo data"))?;
+    let folder = emulator
+        .create_folder(&parent, BULK_FOLDER, "admin")
+        .map_err(|e| e.to_string())?;
+    let step = (count / 10).max(1);
+    for n in 1..=count {
+        let name = format!("document-{n:07}.txt");
+        let body = format!("Document {n} of {count}, seeded by alfresco-imap demo --documents.\n");
+        emulator
+            .create_file(&folder, &name, body.into_bytes(), "admin")
+            .map_err(|e| format!("{name}: {e}"))?;
+        if n % step == 0 || n == count {
+            eprintln!("seeding {BULK_PARENT}/{BULK_FOLDER}: {n}/{count} documents");
+        }
+    }
+    Ok(())
 }
 
 /// Writes a self-signed certificate for localhost and returns its SHA-256 fingerprint.

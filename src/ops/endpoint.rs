@@ -113,7 +113,10 @@ async fn ready_probe(State(shared): State<Shared>) -> (StatusCode, &'static str)
 
 async fn metrics(State(shared): State<Shared>) -> impl IntoResponse {
     (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
         render(&shared.sources),
     )
 }

@@ -61,7 +61,10 @@ pub fn render(sources: &MetricSources) -> String {
         "Login attempts by result.",
     );
     for (result, count) in registry().logins() {
-        let _ = writeln!(out, "alfresco_imap_logins_total{{result=\"{result}\"}} {count}");
+        let _ = writeln!(
+            out,
+            "alfresco_imap_logins_total{{result=\"{result}\"}} {count}"
+        );
     }
     family(
         &mut out,
@@ -82,8 +85,16 @@ pub fn render(sources: &MetricSources) -> String {
             "alfresco_imap_command_seconds_bucket{{{labels},le=\"+Inf\"}} {}",
             histogram.count
         );
-        let _ = writeln!(out, "alfresco_imap_command_seconds_sum{{{labels}}} {}", histogram.sum);
-        let _ = writeln!(out, "alfresco_imap_command_seconds_count{{{labels}}} {}", histogram.count);
+        let _ = writeln!(
+            out,
+            "alfresco_imap_command_seconds_sum{{{labels}}} {}",
+            histogram.sum
+        );
+        let _ = writeln!(
+            out,
+            "alfresco_imap_command_seconds_count{{{labels}}} {}",
+            histogram.count
+        );
     }
     let snapshot = sources.client.metrics().snapshot();
     family(
