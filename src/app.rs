@@ -117,9 +117,13 @@ impl App {
     pub async fn start(config: &ImapConfig, options: &AppOptions) -> Result<App, StartError> {
         let clock = clock::system();
         let client = AlfrescoClient::new(rest_options(config))?;
-        let backend =
-            AlfrescoBackend::new(client, BackendSettings::from_config(config), clock.clone());
         let store = open_store(config, clock.clone(), options)?;
+        let backend = AlfrescoBackend::new(
+            client,
+            BackendSettings::from_config(config),
+            clock.clone(),
+            store.clone(),
+        );
         let tls = match (&config.tls.certificate, &config.tls.key) {
             (Some(certificate), Some(key)) => Some(TlsSource::new(load_config(certificate, key)?)),
             _ => None,

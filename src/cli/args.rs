@@ -156,6 +156,43 @@ pub enum Command {
         )
     )]
     Demo(DemoArgs),
+
+    /// Maintain the server's state store.
+    #[command(subcommand)]
+    State(StateCommand),
+}
+
+/// `alfresco-imap state ...`.
+#[derive(Debug, Subcommand)]
+pub enum StateCommand {
+    /// Give generated messages new UIDs, so an edited template applies to every document.
+    #[command(
+        long_about = "Documents shown as mail keep the bytes they had when they got their UID: \
+                      an edited template, locale or base URL applies only to new messages. This \
+                      command gives the generated messages of every mailbox (or of the mailbox \
+                      named with --mailbox) new UIDs; mail clients see them expunged and added \
+                      again, rendered with the current templates the next time the mailbox is \
+                      listed. Shared flags are kept; \\Seen starts afresh. Stored e-mails are \
+                      not touched. Safe while servers run.",
+        after_long_help = sections(
+            "  alfresco-imap state renumber --config /opt/alfresco/alfresco-global.properties\n  \
+             alfresco-imap state renumber --mailbox \"Alfresco IMAP/Sites/marketing/documentLibrary\"",
+            true
+        )
+    )]
+    Renumber(RenumberArgs),
+}
+
+/// Options of `state renumber`.
+#[derive(Debug, Args, Clone)]
+pub struct RenumberArgs {
+    /// Only the mailbox of this name, as mail clients see it (`/` between levels).
+    #[arg(long, value_name = "NAME")]
+    pub mailbox: Option<String>,
+
+    /// Where the configuration comes from.
+    #[command(flatten)]
+    pub config: ConfigArgs,
 }
 
 /// Where configuration comes from (`serve`, `config`).

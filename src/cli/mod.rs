@@ -1,4 +1,4 @@
-//! The `alfresco-imap` command line: `serve`, `check`, `config`, `emulator`, `demo`.
+//! The `alfresco-imap` command line: `serve`, `check`, `config`, `emulator`, `demo`, `state`.
 //!
 //! [`main`] parses the arguments and runs one subcommand; each subcommand lives in its own file
 //! and returns the process exit status (0 success, 1 run-time failure, 2 invalid command line or
@@ -12,13 +12,15 @@ mod emulator;
 mod logging;
 mod repository;
 mod serve;
+mod state_command;
 
 use std::process::ExitCode;
 
 use clap::Parser;
 
 pub use args::{
-    CheckArgs, Cli, Command, ConfigArgs, ConfigCommandArgs, DemoArgs, EmulatorArgs, Seed, ServeArgs,
+    CheckArgs, Cli, Command, ConfigArgs, ConfigCommandArgs, DemoArgs, EmulatorArgs, RenumberArgs,
+    Seed, ServeArgs, StateCommand,
 };
 pub use check::{TEMPLATES_PATH, check, run_check};
 pub use config_command::{FolderResolution, render_effective_config, run_config};
@@ -27,6 +29,7 @@ pub use emulator::run_emulator;
 pub use logging::{LoggingError, init_logging};
 pub use repository::{RepositoryError, ready_client};
 pub use serve::run_serve;
+pub use state_command::run_state;
 
 use crate::config::{ConfigErrors, ConfigSources, ImapConfig};
 
@@ -51,6 +54,7 @@ pub fn main() -> ExitCode {
         Command::Config(args) => run_config(&args),
         Command::Emulator(args) => run_emulator(&args),
         Command::Demo(args) => run_demo(&args),
+        Command::State(command) => run_state(&command),
     }
 }
 

@@ -93,7 +93,8 @@ pub async fn remember_appended(ctx: &ServerContext, item: &crate::mailbox::Item,
     ctx.messages.insert(key, info).await;
 }
 
-/// The info of a message: from memory, the state store, or by reading the message once.
+/// The info of a message: from memory, the state store, from the backend when it knows the
+/// structure without reading the message, or by reading the message once.
 pub async fn message_info(
     ctx: &ServerContext,
     mailboxes: &dyn Mailboxes,
@@ -109,6 +110,17 @@ pub async fn message_info(
         ctx.messages.insert(key, info.clone()).await;
         return Ok(info);
     }
+    if let Some(known) = mailboxes
+        .known_structure(mailbox, &message.item_ref())
+        .await?
+    {
+        let info = Arc::new(MessageInfo {
+            summary: known.summary,
+            header: known.header,
+        });
+        keep(ctx, key, info.clone()).await;
+        return Ok(info);
+    }
     let content = mailboxes
         .content(mailbox, &message.item_ref(), None)
         .await?;
@@ -121,11 +133,16 @@ pub async fn message_info(
         return Err(MailboxError::MessageGone);
     }
     let info = Arc::new(MessageInfo::of(&bytes));
+    keep(ctx, key, info.clone()).await;
+    Ok(info)
+}
+
+/// Keeps a message's info in the state store and in memory.
+async fn keep(ctx: &ServerContext, key: String, info: Arc<MessageInfo>) {
     if let Err(error) = ctx.store.put_summary(&key, &info.to_bytes()).await {
         tracing::warn!(%error, "could not keep a message summary");
     }
-    ctx.messages.insert(key, info.clone()).await;
-    Ok(info)
+    ctx.messages.insert(key, info).await;
 }
 
 /// The info of a message if it is known without reading the message.

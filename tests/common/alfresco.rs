@@ -99,9 +99,9 @@ impl AlfrescoServer {
         rest(&mut options);
         let client = AlfrescoClient::new(options).expect("client");
         let clock: SharedClock = alfresco_imap::clock::system();
-        let backend = AlfrescoBackend::new(client, settings, clock.clone());
         let store: Arc<dyn StateStore> =
             Arc::new(SqliteStore::open_in_memory(clock.clone()).expect("state store"));
+        let backend = AlfrescoBackend::new(client, settings, clock.clone(), store.clone());
         let mut session = SessionSettings {
             throttle: ThrottleSettings {
                 failure_delay: Duration::from_millis(1),

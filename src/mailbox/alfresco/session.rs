@@ -9,18 +9,22 @@ use async_trait::async_trait;
 use super::errors::folder_error;
 use super::home::{Home, find_home};
 use super::settings::BackendSettings;
+use super::templates::TemplateLibrary;
 use super::tree::{FolderCache, Place};
+use super::virtual_view::RenderedCache;
 use crate::alfresco::{
     AlfrescoClient, BearerToken, Node, NodeQuery, Password, ROOT, RepoSession, RestError,
 };
 use crate::clock::SharedClock;
 use crate::mailbox::{
-    AppendRequest, AuthError, Authenticator, Content, Credentials, Item, ItemRef, Listing,
-    MailboxError, MailboxInfo, Mailboxes, Presence,
+    AppendRequest, AuthError, Authenticator, Content, Credentials, Item, ItemRef, KnownStructure,
+    Listing, MailboxError, MailboxInfo, Mailboxes, Presence,
 };
+use crate::state::StateStore;
 
 /// What every user's mailboxes share: the REST client, the settings, and caches of things
-/// that are the same for everybody (node ids of configured paths).
+/// that are the same for everybody (node ids of configured paths, body templates, rendered
+/// messages).
 pub struct AlfrescoBackend {
     pub(super) client: AlfrescoClient,
     pub(super) settings: Arc<BackendSettings>,
@@ -29,6 +33,10 @@ pub struct AlfrescoBackend {
     /// every user; whether a user may see them is asked each time.
     paths: Mutex<HashMap<Vec<String>, String>>,
     pub(super) folders: FolderCache,
+    /// The body templates of generated messages (their texts kept in the state store).
+    pub(super) templates: TemplateLibrary,
+    /// Rendered generated messages.
+    pub(super) rendered: RenderedCache,
 }
 
 impl std::fmt::Debug for AlfrescoBackend {
@@ -38,15 +46,32 @@ impl std::fmt::Debug for AlfrescoBackend {
 }
 
 impl AlfrescoBackend {
-    /// A backend over `client`.
-    pub fn new(client: AlfrescoClient, settings: BackendSettings, clock: SharedClock) -> Arc<Self> {
+    /// A backend over `client`; `store` keeps the texts of the templates generated messages
+    /// are pinned to (the server's state store).
+    pub fn new(
+        client: AlfrescoClient,
+        settings: BackendSettings,
+        clock: SharedClock,
+        store: Arc<dyn StateStore>,
+    ) -> Arc<Self> {
         let folders = FolderCache::new(settings.folder_ttl);
+        let templates = TemplateLibrary::new(
+            store,
+            settings.templates_dir.clone(),
+            &settings.locale,
+            settings.folder_ttl,
+            clock.clone(),
+        );
+        let rendered =
+            RenderedCache::new(settings.message_cache_entries, settings.message_cache_bytes);
         Arc::new(Self {
             client,
             settings: Arc::new(settings),
             clock,
             paths: Mutex::new(HashMap::new()),
             folders,
+            templates,
+            rendered,
         })
     }
 
@@ -345,6 +370,15 @@ impl Mailboxes for AlfrescoMailboxes {
     ) -> Result<Content, MailboxError> {
         let _ = mailbox;
         self.message_content(item, range).await
+    }
+
+    async fn known_structure(
+        &self,
+        mailbox: &MailboxInfo,
+        item: &ItemRef,
+    ) -> Result<Option<KnownStructure>, MailboxError> {
+        let _ = mailbox;
+        self.message_structure(item).await
     }
 
     async fn append(

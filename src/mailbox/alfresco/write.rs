@@ -11,8 +11,9 @@ use chrono::Utc;
 use tokio::io::AsyncReadExt;
 use uuid::Uuid;
 
+use super::document::FolderFacts;
 use super::errors::{folder_error, mailbox_error, message_error};
-use super::listing::{Identity, item_of};
+use super::listing::{DocumentContext, Identity, item_of, shows_document};
 use super::session::AlfrescoMailboxes;
 use super::tree::{Folder, Place, Resolved, Zone};
 use crate::alfresco::{
@@ -185,7 +186,7 @@ impl AlfrescoMailboxes {
         };
         self.extract_attachments(&folder, &node, &request.body)
             .await;
-        item_of(&node, folder.mode)
+        item_of(&node, folder.mode, None)
             .ok_or_else(|| MailboxError::Internal("the stored e-mail is not listed".into()))
     }
 
@@ -206,7 +207,7 @@ impl AlfrescoMailboxes {
         match self.session.node(node_id, &NodeQuery::default()).await {
             Ok(node) if node.is_file && !node.has_aspect("imap:imapContent") => {
                 let copy = self.copy_with_free_name(&node, &folder.node.id).await?;
-                return Ok(item_of(&copy, mode));
+                return self.item_in(&copy, mode, &folder.node.id).await;
             }
             Ok(_) => return Ok(None),
             Err(error) if error.is_not_found() => {}
@@ -221,11 +222,24 @@ impl AlfrescoMailboxes {
                     .await
                     .map_err(message_error)?;
                 let node = self.fresh(&node.id).await?;
-                Ok(item_of(&node, mode))
+                self.item_in(&node, mode, &folder.node.id).await
             }
             Ok(_) => Ok(None),
             Err(error) if error.is_not_found() || error.is_forbidden() => Ok(None),
             Err(error) => Err(message_error(error)),
+        }
+    }
+
+    /// The document context of a COPY/MOVE target, when documents are copied or moved.
+    async fn context_if_documents(
+        &self,
+        kinds: &[Kind],
+        folder: &Folder,
+    ) -> Result<Option<DocumentContext>, MailboxError> {
+        if kinds.contains(&Kind::Document) && folder.mode != ViewMode::Archive {
+            Ok(Some(self.document_context(&folder.node.id).await?))
+        } else {
+            Ok(None)
         }
     }
 
@@ -309,6 +323,7 @@ impl AlfrescoMailboxes {
         let _ = from;
         let kinds: Vec<Kind> = items.iter().map(kind_of).collect();
         let folder = self.target(to, &kinds).await?;
+        let context = self.context_if_documents(&kinds, &folder).await?;
         let mut made: Vec<Node> = Vec::new();
         let mut out = Vec::new();
         for (item, kind) in items.iter().zip(&kinds) {
@@ -325,7 +340,7 @@ impl AlfrescoMailboxes {
             };
             match result {
                 Ok(node) => {
-                    out.push(item_of(&node, folder.mode));
+                    out.push(item_of(&node, folder.mode, context.as_ref()));
                     made.push(node);
                 }
                 Err(error) => {
@@ -421,10 +436,19 @@ impl AlfrescoMailboxes {
             }
             let deleted = self
                 .session
-                .deleted_node(&item.node_id, &[Include::Properties, Include::AspectNames])
+                .deleted_node(
+                    &item.node_id,
+                    &[Include::Properties, Include::AspectNames, Include::Path],
+                )
                 .await
                 .map_err(message_error)?;
-            let mut listed = item_of(&deleted.node, ViewMode::Mixed)
+            let context = if shows_document(&deleted.node, ViewMode::Mixed) {
+                let folder = FolderFacts::of_original_parent(deleted.node.path.as_ref());
+                Some(self.context_for(folder).await?)
+            } else {
+                None
+            };
+            let mut listed = item_of(&deleted.node, ViewMode::Mixed, context.as_ref())
                 .ok_or_else(|| MailboxError::Internal("a deleted node is not listed".into()))?;
             listed.rights.delete = true;
             listed.rights.update = true;
@@ -444,6 +468,7 @@ impl AlfrescoMailboxes {
     ) -> Result<Vec<Item>, MailboxError> {
         let kinds: Vec<Kind> = items.iter().map(kind_of).collect();
         let folder = self.target(to, &kinds).await?;
+        let context = self.context_if_documents(&kinds, &folder).await?;
         let mut out = Vec::new();
         for item in items {
             let node = if *source == Place::Trash {
@@ -482,7 +507,7 @@ impl AlfrescoMailboxes {
                 moved
             };
             out.push(
-                item_of(&node, folder.mode)
+                item_of(&node, folder.mode, context.as_ref())
                     .ok_or_else(|| MailboxError::Internal("a moved node is not listed".into()))?,
             );
         }
