@@ -19,6 +19,7 @@ use crate::imap::decode::LiteralLimits;
 use crate::imap::framing::FramingLimits;
 use crate::imap::{ChangeHub, ServerContext, SessionSettings};
 use crate::mailbox::alfresco::{AlfrescoBackend, BackendSettings, TRASH_ID};
+use crate::ops::{MetricSources, OpsEndpoint, OpsError};
 use crate::server::tls::{TlsError, TlsFiles, load_config};
 use crate::server::{
     AppendBudget, ConnectionSettings, ConnectionShared, Gauges, RunningServer, Security, TlsSource,
@@ -46,6 +47,9 @@ pub enum StartError {
         /// The error.
         source: std::io::Error,
     },
+    /// The health and metrics endpoint could not start.
+    #[error("{0}")]
+    Ops(#[from] OpsError),
     /// Something in the configuration cannot be used.
     #[error("{0}")]
     Config(String),
@@ -72,6 +76,8 @@ pub struct App {
     pub tls: Option<TlsSource>,
     /// Stops the tasks beside the listeners (certificate reloading).
     background: CancellationToken,
+    /// The health and metrics endpoint, unless `imap.sidecar.http.address` is empty.
+    pub ops: Option<OpsEndpoint>,
 }
 
 /// The REST options a configuration asks for.
@@ -236,7 +242,21 @@ impl App {
                 address: addresses.join(", "),
                 source,
             })?;
+        let ops = match config.ops.http_address {
+            Some(address) => {
+                let sources = MetricSources {
+                    gauges: server.gauges(),
+                    client: backend.client().clone(),
+                };
+                let endpoint = OpsEndpoint::start(address, sources).await?;
+                // Listeners bound and state store open: ready.
+                endpoint.set_ready(true);
+                Some(endpoint)
+            }
+            None => None,
+        };
         Ok(App {
+            ops,
             server,
             backend,
             store,
@@ -256,6 +276,9 @@ impl App {
     /// Shuts down gracefully: stops accepting, says BYE, waits up to the grace period.
     pub async fn shutdown(self) {
         self.background.cancel();
+        if let Some(ops) = &self.ops {
+            ops.set_ready(false);
+        }
         self.server.shutdown(self.shutdown_grace).await;
     }
 }

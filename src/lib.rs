@@ -14,6 +14,7 @@ pub mod events;
 pub mod imap;
 pub mod mailbox;
 pub mod message;
+pub mod ops;
 pub mod server;
 pub mod state;
 pub mod template;

@@ -6,6 +6,8 @@ use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 use std::process::{Child, ChildStdout, Command, Output, Stdio};
 
+use tokio::io::{AsyncBufReadExt, AsyncReadExt};
+
 use alfresco_imap::emulator::{self, EmulatorHandle, EmulatorOptions, Seed};
 use serde_json::Value;
 
@@ -248,19 +250,47 @@ async fn serve_checks_that_the_repository_is_ready() {
     let args = repository_at(port);
     let url = format!("http://127.0.0.1:{port}/alfresco/");
 
-    let output = run(&with(&["serve"], &args), &[]).await;
-    assert_eq!(text(&output.stdout), "");
-    assert_eq!(
-        text(&output.stderr),
-        format!(
-            "alfresco-imap serve: configuration is valid (1 mount points), repository {url} is \
-             ready; the IMAP listeners are not part of this build yet\n"
-        )
+    let serve_args = with(
+        &[
+            "serve",
+            "--ephemeral",
+            "-D",
+            "imap.server.host=127.0.0.1",
+            "-D",
+            "imap.server.port=0",
+            "-D",
+            "imap.sidecar.http.address=127.0.0.1:0",
+        ],
+        &args,
     );
-    assert_eq!(output.status.code(), Some(0));
+    let mut child = tokio::process::Command::from(binary(&serve_args, &[]))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn alfresco-imap serve");
+    let mut lines = tokio::io::BufReader::new(child.stderr.take().unwrap()).lines();
+    let listening = loop {
+        let line = lines
+            .next_line()
+            .await
+            .unwrap()
+            .expect("serve exited early");
+        if let Some(rest) = line.strip_prefix("alfresco-imap serve: listening on IMAP ") {
+            break rest.to_string();
+        }
+    };
+    let (address, repository) = listening.split_once("; repository ").unwrap();
+    assert_eq!(repository, url);
+    let mut imap = tokio::net::TcpStream::connect(address).await.unwrap();
+    let mut greeting = [0u8; 5];
+    imap.read_exact(&mut greeting).await.unwrap();
+    assert_eq!(&greeting, b"* OK ");
+    // Kills exactly this child's PID.
+    child.kill().await.unwrap();
 
     handle.set_ready(false);
-    let output = run(&with(&["serve"], &args), &[]).await;
+    let output = run(&with(&["serve", "--ephemeral"], &args), &[]).await;
     assert_eq!(text(&output.stdout), "");
     // The brief summary starts with the repository's 8-digit log number, which varies.
     let stderr = text(&output.stderr);
@@ -277,7 +307,7 @@ async fn serve_checks_that_the_repository_is_ready() {
     assert_eq!(output.status.code(), Some(1));
 
     handle.shutdown().await;
-    let output = run(&with(&["serve"], &args), &[]).await;
+    let output = run(&with(&["serve", "--ephemeral"], &args), &[]).await;
     assert_eq!(text(&output.stdout), "");
     let stderr = text(&output.stderr);
     assert!(
@@ -288,6 +318,31 @@ async fn serve_checks_that_the_repository_is_ready() {
         "{stderr}"
     );
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert_eq!(output.status.code(), Some(1));
+}
+
+#[tokio::test]
+async fn serve_refuses_an_implicit_state_location() {
+    // Checked before the repository is contacted: no repository runs on this port.
+    let args = repository_at(free_port());
+    let output = run(&with(&["serve"], &args), &[]).await;
+    assert_eq!(text(&output.stdout), "");
+    assert_eq!(
+        text(&output.stderr),
+        "error: no state location chosen: set imap.sidecar.state.url (or \
+         imap.sidecar.data.dir) to persistent storage, or pass --ephemeral to keep the state in \
+         memory (every restart then makes clients download everything again)\n"
+    );
+    assert_eq!(output.status.code(), Some(2));
+
+    // Set by the environment, the location counts as chosen: serve goes on to the repository.
+    let output = run(
+        &with(&["serve"], &args),
+        &[("IMAP_SIDECAR_DATA_DIR", "/nonexistent/state")],
+    )
+    .await;
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("cannot be reached"), "{stderr}");
     assert_eq!(output.status.code(), Some(1));
 }
 

@@ -65,18 +65,42 @@ pub struct Cli {
 pub enum Command {
     /// Run the IMAP server against a repository.
     #[command(
-        long_about = "Loads and validates the configuration, then runs the IMAP server against \
-                      the repository named by alfresco.protocol, alfresco.host, alfresco.port and \
-                      alfresco.context. Invalid configuration stops it before it listens, with one \
-                      message per problem.",
+        long_about = "Loads and validates the configuration, checks that the repository named by \
+                      alfresco.protocol, alfresco.host, alfresco.port and alfresco.context is \
+                      ready, then runs the IMAP server against it until SIGTERM or Ctrl-C. \
+                      Invalid configuration stops it before it listens, with one message per \
+                      problem.\n\n\
+                      The state store keeps every mailbox's UIDVALIDITY and UIDs; losing it makes \
+                      every client download everything again. serve therefore refuses to start \
+                      until its location is chosen explicitly: imap.sidecar.state.url or \
+                      imap.sidecar.data.dir set in a file, the environment or -D. --ephemeral \
+                      keeps the state in memory instead, for trials.",
         after_long_help = sections(
             "  alfresco-imap serve --config /opt/alfresco/alfresco-global.properties\n  \
              IMAP_SERVER_PORT=1143 alfresco-imap serve -D alfresco.host=acs.internal \
-             -D alfresco.protocol=https",
+             -D alfresco.protocol=https -D imap.sidecar.data.dir=/var/lib/alfresco-imap",
             true
         )
     )]
-    Serve(ConfigArgs),
+    Serve(ServeArgs),
+
+    /// Check the configuration against the repository, as a test user.
+    #[command(
+        long_about = "Loads the configuration, checks that the repository is ready, logs in as \
+                      the given user and resolves every folder the configuration names: each \
+                      mount point, the IMAP home root (imap.config.home.*), the attachments \
+                      folder when imap.attachments.mode is COMMON, and the repository's IMAP \
+                      templates folder (Data Dictionary/Imap Configs/Templates). Prints one line \
+                      per item, starting with ok, warning or PROBLEM, and for each problem what \
+                      to fix. Use a user who sees what your mail users should see: a folder \
+                      that user cannot read is reported as missing.",
+        after_long_help = sections(
+            "  ALFRESCO_IMAP_PASSWORD=secret alfresco-imap check --user imap-check \\\n      \
+             --config /opt/alfresco/alfresco-global.properties",
+            true
+        )
+    )]
+    Check(CheckArgs),
 
     /// Print the effective configuration, or what is wrong with it.
     #[command(
@@ -126,7 +150,8 @@ pub enum Command {
         after_long_help = sections(
             "  alfresco-imap demo\n  \
              alfresco-imap demo --imap-port 10143 --state ./demo-state \
-             -D imap.sidecar.log.level=debug",
+             -D imap.sidecar.log.level=debug\n  \
+             alfresco-imap demo --documents 20000",
             true
         )
     )]
@@ -182,6 +207,41 @@ pub struct ConfigArgs {
     /// later ones win.
     #[arg(short = 'D', long = "define", value_name = "KEY=VALUE")]
     pub defines: Vec<String>,
+}
+
+/// Options of `serve`.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ServeArgs {
+    /// Where configuration comes from.
+    #[command(flatten)]
+    pub config: ConfigArgs,
+
+    /// Keep the state store in memory instead of the configured location: every restart gives
+    /// every mailbox a new UIDVALIDITY and clients download everything again. For trials only.
+    #[arg(long)]
+    pub ephemeral: bool,
+}
+
+/// Options of `check`.
+#[derive(Debug, Args, Clone, Default)]
+pub struct CheckArgs {
+    /// Where configuration comes from.
+    #[command(flatten)]
+    pub config: ConfigArgs,
+
+    /// The repository user to check as.
+    #[arg(long, value_name = "USER")]
+    pub user: String,
+
+    /// That user's password; prefer the ALFRESCO_IMAP_PASSWORD variable, which other users of
+    /// the machine cannot read in the process list.
+    #[arg(
+        long,
+        value_name = "PASSWORD",
+        env = "ALFRESCO_IMAP_PASSWORD",
+        hide_env_values = true
+    )]
+    pub password: Option<String>,
 }
 
 /// Options of `config`.
@@ -244,6 +304,11 @@ pub struct DemoArgs {
     /// on exit.
     #[arg(long, value_name = "DIR")]
     pub state: Option<PathBuf>,
+
+    /// Also seed a folder `Sites/marketing/documentLibrary/Bulk` with this many small
+    /// documents, for trying how clients cope with a big mailbox.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub documents: u32,
 
     /// Set one configuration key (also written -Dkey=value); may be repeated.
     #[arg(short = 'D', long = "define", value_name = "KEY=VALUE")]

@@ -66,6 +66,12 @@ async fn demo(args: &DemoArgs) -> ExitCode {
             return ExitCode::from(EXIT_FAILURE);
         }
     };
+    if args.documents > 0
+        && let Err(error) = seed_documents(&emulator, args.documents)
+    {
+        eprintln!("error: cannot seed the demo documents: {error}");
+        return ExitCode::from(EXIT_FAILURE);
+    }
     let rest_port = emulator.addr().port();
     let mut defines = vec![
         "alfresco.protocol=http".to_owned(),
@@ -88,6 +94,8 @@ async fn demo(args: &DemoArgs) -> ExitCode {
             state_dir.join("demo-key.pem").display()
         ),
         format!("imap.sidecar.data.dir={}", state_dir.display()),
+        // Any free port, so that a demo runs beside a server on the default 9143.
+        "imap.sidecar.http.address=127.0.0.1:0".to_owned(),
     ];
     defines.extend(args.defines.iter().cloned());
     let config = match ImapConfig::load(&ConfigSources::from_process(Vec::new(), defines)) {
@@ -125,6 +133,7 @@ async fn demo(args: &DemoArgs) -> ExitCode {
             plain.map(|a| a.port()),
             tls.map(|a| a.port()),
             &emulator.base_url(),
+            app.ops.as_ref().map(|ops| ops.address()),
             &fingerprint,
             &state_dir
         )
@@ -132,6 +141,34 @@ async fn demo(args: &DemoArgs) -> ExitCode {
     app.run_until_signal().await;
     emulator.shutdown().await;
     ExitCode::SUCCESS
+}
+
+/// The folder `--documents` fills, below Company Home.
+pub const BULK_PARENT: &str = "Sites/marketing/documentLibrary";
+/// Its name.
+pub const BULK_FOLDER: &str = "Bulk";
+
+/// Creates `count` small documents in `Sites/marketing/documentLibrary/Bulk`, printing progress
+/// on stderr every tenth.
+fn seed_documents(emulator: &emulator::EmulatorHandle, count: u32) -> Result<(), String> {
+    let parent = emulator
+        .node_id(BULK_PARENT)
+        .ok_or_else(|| format!("{BULK_PARENT} is missing from the demo data"))?;
+    let folder = emulator
+        .create_folder(&parent, BULK_FOLDER, "admin")
+        .map_err(|e| e.to_string())?;
+    let step = (count / 10).max(1);
+    for n in 1..=count {
+        let name = format!("document-{n:07}.txt");
+        let body = format!("Document {n} of {count}, seeded by alfresco-imap demo --documents.\n");
+        emulator
+            .create_file(&folder, &name, body.into_bytes(), "admin")
+            .map_err(|e| format!("{name}: {e}"))?;
+        if n % step == 0 || n == count {
+            eprintln!("seeding {BULK_PARENT}/{BULK_FOLDER}: {n}/{count} documents");
+        }
+    }
+    Ok(())
 }
 
 /// Writes a self-signed certificate for localhost and returns its SHA-256 fingerprint.
@@ -172,17 +209,22 @@ fn banner(
     plain: Option<u16>,
     tls: Option<u16>,
     rest: &str,
+    ops: Option<std::net::SocketAddr>,
     fingerprint: &str,
     state: &Path,
 ) -> String {
     let plain = plain.map(|p| p.to_string()).unwrap_or_else(|| "-".into());
     let tls = tls.map(|p| p.to_string()).unwrap_or_else(|| "-".into());
+    let ops = ops
+        .map(|a| format!("http://{a}/metrics  (health: /health/live, /health/ready)"))
+        .unwrap_or_else(|| "-".into());
     format!(
         "alfresco-imap demo is running.\n\
          \n\
          \x20 IMAP   127.0.0.1:{plain}  (plain, STARTTLS available)\n\
          \x20 IMAPS  127.0.0.1:{tls}  (self-signed certificate, SHA-256 {fingerprint})\n\
          \x20 REST   {rest}  (the embedded Alfresco emulator)\n\
+         \x20 Ops    {ops}\n\
          \x20 State  {}\n\
          \n\
          \x20 Users (the password is the user name): alice, bob, admin\n\

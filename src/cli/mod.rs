@@ -1,10 +1,11 @@
-//! The `alfresco-imap` command line: `serve`, `config`, `emulator`, `demo`, `state`.
+//! The `alfresco-imap` command line: `serve`, `check`, `config`, `emulator`, `demo`, `state`.
 //!
 //! [`main`] parses the arguments and runs one subcommand; each subcommand lives in its own file
 //! and returns the process exit status (0 success, 1 run-time failure, 2 invalid command line or
 //! configuration).
 
 mod args;
+mod check;
 mod config_command;
 mod demo;
 mod emulator;
@@ -18,9 +19,10 @@ use std::process::ExitCode;
 use clap::Parser;
 
 pub use args::{
-    Cli, Command, ConfigArgs, ConfigCommandArgs, DemoArgs, EmulatorArgs, RenumberArgs, Seed,
-    StateCommand,
+    CheckArgs, Cli, Command, ConfigArgs, ConfigCommandArgs, DemoArgs, EmulatorArgs, RenumberArgs,
+    Seed, ServeArgs, StateCommand,
 };
+pub use check::{TEMPLATES_PATH, check, run_check};
 pub use config_command::{FolderResolution, render_effective_config, run_config};
 pub use demo::run_demo;
 pub use emulator::run_emulator;
@@ -48,6 +50,7 @@ pub fn main() -> ExitCode {
     };
     match cli.command {
         Command::Serve(args) => run_serve(&args),
+        Command::Check(args) => run_check(&args),
         Command::Config(args) => run_config(&args),
         Command::Emulator(args) => run_emulator(&args),
         Command::Demo(args) => run_demo(&args),

@@ -327,6 +327,7 @@ impl Session {
     ) -> Result<Step, SendError> {
         let Command { tag, body } = command;
         let name = body.name();
+        let started = std::time::Instant::now();
         let span = tracing::debug_span!("command", name);
         let _enter = span.enter();
         let allows_expunge = allows_expunge(&body);
@@ -351,6 +352,20 @@ impl Session {
         if !matches!(result, Err(Failure::Bye(_))) {
             self.after_command(out, allows_expunge, uid_command).await?;
         }
+        let outcome = match &result {
+            Ok(_) => "ok",
+            Err(Failure::No(..)) => "no",
+            Err(Failure::Bad(..)) => "bad",
+            Err(Failure::Bye(_)) => "bye",
+            Err(Failure::Closed) => "closed",
+        };
+        let elapsed = started.elapsed();
+        crate::ops::registry().record_command(name, outcome, elapsed);
+        tracing::debug!(
+            result = outcome,
+            duration_ms = elapsed.as_secs_f64() * 1000.0,
+            "command done"
+        );
         self.finish(tag, result, out).await
     }
 
