@@ -67,9 +67,17 @@ imap.sidecar.cache.messageBytes=268435456
 imap.sidecar.cache.messageEntries=2000
 imap.sidecar.data.dir=./data
 imap.sidecar.drafts.deletePermanently=true
+imap.sidecar.events.coalesceMs=200
+imap.sidecar.events.heartBeatMs=10000
+imap.sidecar.events.jitterMs=300
+imap.sidecar.events.reconnectMaxMs=30000
+imap.sidecar.events.reconnectMs=500
+imap.sidecar.events.resyncMs=300000
+imap.sidecar.events.topic=alfresco.repo.event2
 imap.sidecar.events.url=
 imap.sidecar.home.location=imapHome
 imap.sidecar.http.address=127.0.0.1:9143
+imap.sidecar.idle.pollMs=30000
 imap.sidecar.limits.appendBudget=268435456
 imap.sidecar.limits.appendLimit=52428800
 imap.sidecar.limits.appendSpoolThreshold=1048576
@@ -91,6 +99,7 @@ imap.sidecar.rest.pageSize=1000
 imap.sidecar.rest.requestTimeoutMs=60000
 imap.sidecar.rest.retries=2
 imap.sidecar.rest.retryBackoffMs=200
+imap.sidecar.rest.transferTimeoutMs=600000
 imap.sidecar.resync.intervalMs=300000
 imap.sidecar.search.indexLagMs=60000
 imap.sidecar.sites.listAll=false
@@ -108,6 +117,7 @@ imap.sidecar.timeouts.shutdownGraceMs=30000
 imap.sidecar.timezone=UTC
 imap.sidecar.tls.certificate=
 imap.sidecar.tls.key=
+imap.sidecar.tls.reloadIntervalMs=60000
 imap.sidecar.tls.required=false
 imap.sidecar.virtual.attachContent=false
 share.context=share
@@ -329,6 +339,7 @@ fn serve_with_warning(env: &[(&str, &str)]) -> Output {
     let closed = closed_repository();
     let mut args = vec![
         "serve",
+        "--ephemeral",
         "-D",
         "localname=mailhost",
         "-D",

@@ -421,7 +421,7 @@ async fn repository_text_never_becomes_a_header_or_a_template() {
         .parse(bytes)
         .expect("a message");
     let text = parsed.body_text(0).expect("a text body");
-    assert!(text.contains(&format!("Document: {name}")), "{text}");
+    assert!(text.contains(name), "{text}");
     assert!(text.contains("<#list 1..3 as n>${n}</#list>"), "{text}");
     let html = parsed.body_html(0).expect("an HTML body");
     assert!(html.contains(name), "{html}");

@@ -58,6 +58,7 @@ pub fn properties(rest_port: u16, data_dir: &Path, extra: &[&str]) -> Vec<String
         format!("imap.sidecar.data.dir={}", data_dir.display()),
         "imap.sidecar.auth.failureDelayMs=1".into(),
         "imap.sidecar.rest.retryBackoffMs=1".into(),
+        "imap.sidecar.http.address=127.0.0.1:0".into(),
     ];
     defines.extend(extra.iter().map(|s| (*s).to_owned()));
     defines
