@@ -125,7 +125,8 @@ impl App {
     pub async fn start(config: &ImapConfig, options: &AppOptions) -> Result<App, StartError> {
         let clock = clock::system();
         let client = AlfrescoClient::new(rest_options(config))?;
-        let store = open_store(config, clock.clone(), options)?;
+        // Timed for the state store latency metric, whatever the implementation.
+        let store = crate::ops::timed_store(open_store(config, clock.clone(), options)?);
         let backend = AlfrescoBackend::new(
             client,
             BackendSettings::from_config(config),

@@ -1,11 +1,15 @@
-//! Lints docker/: the Compose files parsed as YAML and checked for the structure operators rely
-//! on (ports, health-gated start, the named state volume, the repository's own IMAP kept off),
-//! every environment variable naming a known configuration key, and the Dockerfile's build
-//! command, user, ports and health check. When `docker compose` is installed, `docker compose
-//! config` validates the files too; otherwise that part is skipped with a message (CI has no
-//! container engine, so ALFRESCO_IMAP_REQUIRE_EXTERNAL does not make it mandatory).
+//! Lints docker/: both Compose files checked against a Compose schema of our own (top-level
+//! keys, service keys, port mappings, named volumes declared and used, `depends_on` conditions
+//! and the health checks they rely on, health check fields, environment values), then for the
+//! structure operators rely on (ports, health-gated start, the named state volume, the
+//! repository's own IMAP kept off, the sidecar's health check on `/health/ready`), every
+//! environment variable naming a known configuration key, and the Dockerfile's build command,
+//! user, ports and health check. These checks need nothing but Rust and always run, in CI too.
+//! When the `docker compose` plugin is installed, `docker compose config` validates the files as
+//! well; without it (CI has no container tooling) only that extra check is skipped, with a
+//! message.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -60,6 +64,7 @@ fn assert_known_variable(name: &str) {
 /// Checks the sidecar's environment names known keys and its state dir is the named volume.
 fn assert_sidecar_basics(service: &Value) {
     assert!(service["mem_limit"].as_str().is_some(), "mem_limit missing");
+    assert_sidecar_health_check(service);
     let volumes = strings(&service["volumes"]);
     assert!(
         volumes.contains(&format!("{STATE_VOLUME}:{STATE_DIR}")),
@@ -70,6 +75,308 @@ fn assert_sidecar_basics(service: &Value) {
             assert_known_variable(name.as_str().unwrap());
         }
     }
+}
+
+/// The top-level keys of a Compose file.
+const TOP_LEVEL_KEYS: &[&str] = &[
+    "name", "services", "volumes", "networks", "secrets", "configs",
+];
+
+/// The service keys our files may use (a subset of the Compose specification's).
+const SERVICE_KEYS: &[&str] = &[
+    "image",
+    "build",
+    "command",
+    "entrypoint",
+    "environment",
+    "env_file",
+    "ports",
+    "expose",
+    "volumes",
+    "depends_on",
+    "healthcheck",
+    "mem_limit",
+    "restart",
+    "user",
+    "networks",
+    "labels",
+];
+
+/// The `depends_on` conditions Compose knows.
+const CONDITIONS: &[&str] = &[
+    "service_started",
+    "service_healthy",
+    "service_completed_successfully",
+];
+
+/// What the files the override is laid over provide: services defined there, and which of
+/// them have a health check.
+#[derive(Default)]
+struct Base<'a> {
+    services: &'a [&'a str],
+    healthy: &'a [&'a str],
+}
+
+/// Whether `text` is a Compose duration (`30s`, `1m30s`, `500ms`).
+fn is_duration(text: &str) -> bool {
+    let mut rest = text;
+    while !rest.is_empty() {
+        let after = rest.trim_start_matches(|c: char| c.is_ascii_digit());
+        let Some(unit) = ["ms", "us", "h", "m", "s"]
+            .iter()
+            .find(|unit| after.len() < rest.len() && after.starts_with(**unit))
+        else {
+            return false;
+        };
+        rest = &after[unit.len()..];
+    }
+    !text.is_empty()
+}
+
+/// Whether `text` is a port number.
+fn is_port(text: &str) -> bool {
+    text.parse::<u16>().is_ok_and(|port| port > 0)
+}
+
+/// The problems of one Compose file against our schema; `base` names what the files it is laid
+/// over provide (empty for a stand-alone file).
+fn compose_problems(file: &Value, base: &Base) -> Vec<String> {
+    let mut problems = Vec::new();
+    let Some(top) = file.as_mapping() else {
+        return vec!["not a mapping".into()];
+    };
+    for key in top.keys() {
+        let key = key.as_str().unwrap_or_default();
+        if !TOP_LEVEL_KEYS.contains(&key) && !key.starts_with("x-") {
+            problems.push(format!("unknown top-level key {key}"));
+        }
+    }
+    let declared: BTreeSet<String> = file["volumes"]
+        .as_mapping()
+        .map(|volumes| {
+            volumes
+                .keys()
+                .filter_map(|k| k.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    let Some(services) = file["services"].as_mapping().filter(|s| !s.is_empty()) else {
+        problems.push("no services".into());
+        return problems;
+    };
+    let names: BTreeMap<String, &Value> = services
+        .iter()
+        .map(|(name, service)| (name.as_str().unwrap_or_default().to_string(), service))
+        .collect();
+    let mut used = BTreeSet::new();
+    for (name, service) in &names {
+        let Some(keys) = service.as_mapping() else {
+            problems.push(format!("{name}: not a mapping"));
+            continue;
+        };
+        for key in keys.keys() {
+            let key = key.as_str().unwrap_or_default();
+            if !SERVICE_KEYS.contains(&key) {
+                problems.push(format!("{name}: unknown key {key}"));
+            }
+        }
+        let overridden = base.services.contains(&name.as_str());
+        if !overridden && service["image"].is_null() && service["build"].is_null() {
+            problems.push(format!("{name}: neither image nor build"));
+        }
+        if let Some(ports) = service["ports"].as_sequence() {
+            for port in ports {
+                let text = port.as_str().unwrap_or_default();
+                let text = text.strip_suffix("/tcp").unwrap_or(text);
+                let parts: Vec<&str> = text.split(':').collect();
+                let numbers = &parts[parts.len().saturating_sub(2)..];
+                if !(2..=3).contains(&parts.len()) || !numbers.iter().all(|p| is_port(p)) {
+                    problems.push(format!(
+                        "{name}: port {port:?} is not a quoted \"HOST:CONTAINER\""
+                    ));
+                }
+            }
+        }
+        if let Some(volumes) = service["volumes"].as_sequence() {
+            for volume in volumes {
+                let text = volume.as_str().unwrap_or_default();
+                let parts: Vec<&str> = text.split(':').collect();
+                let mode_ok = parts.get(2).is_none_or(|mode| ["ro", "rw"].contains(mode));
+                if !(2..=3).contains(&parts.len()) || !parts[1].starts_with('/') || !mode_ok {
+                    problems.push(format!(
+                        "{name}: volume {text:?} is not SOURCE:/TARGET[:ro]"
+                    ));
+                    continue;
+                }
+                let source = parts[0];
+                if ["/", "./", "../", "~"]
+                    .iter()
+                    .any(|p| source.starts_with(p))
+                {
+                    continue;
+                }
+                used.insert(source.to_string());
+                if !declared.contains(source) {
+                    problems.push(format!(
+                        "{name}: volume {source} is not declared under the top-level volumes"
+                    ));
+                }
+            }
+        }
+        if let Some(environment) = service["environment"].as_mapping() {
+            for (key, value) in environment {
+                if !(value.is_string() || value.is_number() || value.is_null()) {
+                    problems.push(format!(
+                        "{name}: environment {} must be a string",
+                        key.as_str().unwrap_or_default()
+                    ));
+                }
+            }
+        }
+        if !service["depends_on"].is_null() {
+            let Some(dependencies) = service["depends_on"].as_mapping() else {
+                problems.push(format!(
+                    "{name}: depends_on must map services to conditions"
+                ));
+                continue;
+            };
+            for (dependency, settings) in dependencies {
+                let dependency = dependency.as_str().unwrap_or_default();
+                let condition = settings["condition"].as_str().unwrap_or_default();
+                if !CONDITIONS.contains(&condition) {
+                    problems.push(format!(
+                        "{name}: depends_on {dependency}: unknown condition {condition:?}"
+                    ));
+                }
+                let here = names.get(dependency);
+                if here.is_none() && !base.services.contains(&dependency) {
+                    problems.push(format!("{name}: depends_on unknown service {dependency}"));
+                }
+                let has_check = here.is_some_and(|s| !s["healthcheck"].is_null())
+                    || base.healthy.contains(&dependency);
+                if condition == "service_healthy" && !has_check {
+                    problems.push(format!(
+                        "{name}: waits for {dependency} to be healthy, which has no health check"
+                    ));
+                }
+            }
+        }
+        let check = &service["healthcheck"];
+        if !check.is_null() {
+            let test_ok = match &check["test"] {
+                Value::Sequence(words) => {
+                    words
+                        .first()
+                        .and_then(Value::as_str)
+                        .is_some_and(|w| w == "CMD" || w == "CMD-SHELL")
+                        && words.len() >= 2
+                        && words.iter().all(Value::is_string)
+                }
+                Value::String(text) => !text.is_empty(),
+                _ => false,
+            };
+            if !test_ok {
+                problems.push(format!("{name}: healthcheck test must be [CMD, ...]"));
+            }
+            for key in ["interval", "timeout", "start_period"] {
+                let value = &check[key];
+                if !value.is_null() && !value.as_str().is_some_and(is_duration) {
+                    problems.push(format!(
+                        "{name}: healthcheck {key} is not a duration like 30s"
+                    ));
+                }
+            }
+            if !check["retries"].is_null() && check["retries"].as_u64().is_none() {
+                problems.push(format!("{name}: healthcheck retries must be a number"));
+            }
+        }
+    }
+    for volume in declared.difference(&used) {
+        problems.push(format!(
+            "volume {volume} is declared but no service uses it"
+        ));
+    }
+    problems
+}
+
+/// What community-compose.yaml provides to the override: the repository with its health check.
+const COMMUNITY: Base = Base {
+    services: &["alfresco"],
+    healthy: &["alfresco"],
+};
+
+#[test]
+fn both_compose_files_pass_the_schema_check() {
+    assert_eq!(
+        compose_problems(&yaml("compose.yaml"), &Base::default()),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        compose_problems(&yaml("imap-overrides.yaml"), &COMMUNITY),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
+fn the_schema_check_finds_problems() {
+    let broken: Value = serde_norway::from_str(
+        "services:
+  a:
+    image: x
+    privileged: true
+    ports:
+      - 1143
+    volumes:
+      - state:/data
+      - other:/x
+    depends_on:
+      b:
+        condition: service_healthy
+      c:
+        condition: healthy
+    environment:
+      ON: true
+    healthcheck:
+      test: [\"true\"]
+      interval: 30
+  b:
+    build: .
+volumes:
+  state:
+  unused:
+extra: 1
+",
+    )
+    .unwrap();
+    assert_eq!(
+        compose_problems(&broken, &Base::default()),
+        vec![
+            "unknown top-level key extra",
+            "a: unknown key privileged",
+            "a: port Number(1143) is not a quoted \"HOST:CONTAINER\"",
+            "a: volume other is not declared under the top-level volumes",
+            "a: environment ON must be a string",
+            "a: waits for b to be healthy, which has no health check",
+            "a: depends_on c: unknown condition \"healthy\"",
+            "a: depends_on unknown service c",
+            "a: healthcheck test must be [CMD, ...]",
+            "a: healthcheck interval is not a duration like 30s",
+            "volume unused is declared but no service uses it",
+        ]
+    );
+    assert!(is_duration("30s") && is_duration("1m30s") && is_duration("500ms"));
+    assert!(!is_duration("30") && !is_duration("s") && !is_duration(""));
+}
+
+/// The sidecar's own health check asks `/health/ready` on the address it configures.
+fn assert_sidecar_health_check(service: &Value) {
+    let test = strings(&service["healthcheck"]["test"]);
+    assert_eq!(test[0], "CMD", "{test:?}");
+    let script = test.join(" ");
+    assert!(
+        script.contains("/dev/tcp/127.0.0.1/9143") && script.contains("GET /health/ready "),
+        "{script}"
+    );
 }
 
 #[test]

@@ -22,16 +22,29 @@ EXIT STATUS:
   1  the command failed at run time
   2  the command line or the configuration is invalid (one message per problem on stderr)";
 
-/// The long-help tail of a subcommand: its examples, then (when it reads configuration) how
-/// configuration is layered, then the exit statuses.
-fn sections(examples: &str, reads_configuration: bool) -> String {
-    let mut text = format!("EXAMPLES:\n{examples}\n\n");
+/// The long-help tail of a subcommand, as in a manual page: its examples, the files it reads
+/// and writes, then (when it reads configuration) how configuration is layered, then the exit
+/// statuses. Every option's own help ends with its default and the property it overrides.
+fn sections(examples: &str, files: &str, reads_configuration: bool) -> String {
+    let mut text = format!("EXAMPLES:\n{examples}\n\nFILES:\n{files}\n\n");
     if reads_configuration {
         text.push_str(ENVIRONMENT_HELP);
         text.push_str("\n\n");
     }
     text.push_str(EXIT_HELP);
     text
+}
+
+/// The FILES lines of every subcommand that reads configuration (a literal, for `concat!`).
+macro_rules! config_files {
+    () => {
+        concat!(
+            "  FILE of each --config    Java properties (ISO-8859-1 with \\u escapes, as Alfresco\n",
+            "                           reads them), such as alfresco-global.properties\n",
+            "  K_FILE variables         a secret K read from the named file (one trailing line end\n",
+            "                           removed)"
+        )
+    };
 }
 
 /// An IMAP server that shows an Alfresco Content Services repository as mail.
@@ -78,7 +91,19 @@ pub enum Command {
         after_long_help = sections(
             "  alfresco-imap serve --config /opt/alfresco/alfresco-global.properties\n  \
              IMAP_SERVER_PORT=1143 alfresco-imap serve -D alfresco.host=acs.internal \
-             -D alfresco.protocol=https -D imap.sidecar.data.dir=/var/lib/alfresco-imap",
+             -D alfresco.protocol=https -D imap.sidecar.data.dir=/var/lib/alfresco-imap\n  \
+             alfresco-imap serve --ephemeral -D alfresco.host=127.0.0.1 -D alfresco.port=8080",
+            concat!(
+                config_files!(),
+                "\n",
+                "  imap.sidecar.data.dir    state.db (the state store, unless imap.sidecar.state.url names\n",
+                "                           another) and spool/ (large APPENDs, imap.sidecar.spool.dir)\n",
+                "  imap.sidecar.tls.certificate, imap.sidecar.tls.key\n",
+                "                           PEM certificate chain and private key, read again on SIGHUP\n",
+                "  imap.sidecar.templates.dir\n",
+                "                           body templates of generated messages (the repository's\n",
+                "                           Data Dictionary/Imap Configs/Templates wins when present)"
+            ),
             true
         )
     )]
@@ -96,7 +121,10 @@ pub enum Command {
                       that user cannot read is reported as missing.",
         after_long_help = sections(
             "  ALFRESCO_IMAP_PASSWORD=secret alfresco-imap check --user imap-check \\\n      \
-             --config /opt/alfresco/alfresco-global.properties",
+             --config /opt/alfresco/alfresco-global.properties\n  \
+             alfresco-imap check --user alice --password alice \
+             -D alfresco.host=127.0.0.1 -D alfresco.port=8080",
+            config_files!(),
             true
         )
     )]
@@ -122,6 +150,12 @@ pub enum Command {
              -D imap.config.server.mountPoints.value.A.mountPointName=Docs\n  \
              ALFRESCO_IMAP_PASSWORD_FILE=/run/secrets/imap-check alfresco-imap config \
              --config /opt/alfresco/alfresco-global.properties --resolve-as imap-check",
+            concat!(
+                config_files!(),
+                "\n",
+                "  ALFRESCO_IMAP_PASSWORD_FILE\n",
+                "                           the --resolve-as user's password"
+            ),
             true
         )
     )]
@@ -136,7 +170,9 @@ pub enum Command {
         after_long_help = sections(
             "  alfresco-imap emulator --seed demo --port 18080\n  \
              curl -u alice:alice http://127.0.0.1:18080/alfresco/api/-default-/public/alfresco/\
-             versions/1/nodes/-root-/children",
+             versions/1/nodes/-root-/children\n  \
+             alfresco-imap emulator --seed empty -D imap.sidecar.events.url=stomp://127.0.0.1:61613",
+            "  None: everything lives in memory and is lost on exit.",
             false
         )
     )]
@@ -146,19 +182,35 @@ pub enum Command {
     #[command(
         long_about = "Starts the built-in Alfresco emulator with demo users, sites and documents, \
                       then the IMAP server configured to use it, and prints what to connect to \
-                      and with which user names and passwords. Everything listens on 127.0.0.1.",
+                      and with which user names and passwords. Everything listens on 127.0.0.1. \
+                      It needs no Alfresco and no configuration file: the demo sets the \
+                      repository, ports, state directory and a generated self-signed \
+                      certificate itself, and every -D given here is applied after those. \
+                      Stop it with Ctrl-C; without --state its data is gone then.",
         after_long_help = sections(
             "  alfresco-imap demo\n  \
              alfresco-imap demo --imap-port 10143 --state ./demo-state \
              -D imap.sidecar.log.level=debug\n  \
              alfresco-imap demo --documents 20000",
+            concat!(
+                "  --state DIR              state.db (the state store), spool/, and demo-cert.pem and\n",
+                "                           demo-key.pem (the generated self-signed certificate)\n",
+                "  without --state          the same files in a temporary directory, removed on exit"
+            ),
             true
         )
     )]
     Demo(DemoArgs),
 
     /// Maintain the server's state store.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        long_about = "Operator commands on the state store, the database of UIDs, UIDVALIDITYs, \
+                      flags and subscriptions that the server keeps beside the repository. They \
+                      read the same configuration as serve and open the store \
+                      imap.sidecar.state.url names. Run `alfresco-imap state <command> --help` \
+                      for each."
+    )]
     State(StateCommand),
 }
 
@@ -177,6 +229,12 @@ pub enum StateCommand {
         after_long_help = sections(
             "  alfresco-imap state renumber --config /opt/alfresco/alfresco-global.properties\n  \
              alfresco-imap state renumber --mailbox \"Alfresco IMAP/Sites/marketing/documentLibrary\"",
+            concat!(
+                config_files!(),
+                "\n",
+                "  imap.sidecar.state.url   the state store changed (by default\n",
+                "                           ${imap.sidecar.data.dir}/state.db)"
+            ),
             true
         )
     )]
@@ -187,6 +245,8 @@ pub enum StateCommand {
 #[derive(Debug, Args, Clone)]
 pub struct RenumberArgs {
     /// Only the mailbox of this name, as mail clients see it (`/` between levels).
+    ///
+    /// Default: every mailbox. Property: none.
     #[arg(long, value_name = "NAME")]
     pub mailbox: Option<String>,
 
@@ -200,11 +260,16 @@ pub struct RenumberArgs {
 pub struct ConfigArgs {
     /// A .properties file to read, such as alfresco-global.properties; may be repeated, later
     /// files override earlier ones.
+    ///
+    /// Default: none (the shipped defaults and the environment only). Property: every key the
+    /// file sets, over the shipped defaults and earlier files.
     #[arg(long = "config", value_name = "FILE")]
     pub files: Vec<PathBuf>,
 
     /// Set one key, overriding files and environment (also written -Dkey=value); may be repeated,
     /// later ones win.
+    ///
+    /// Default: none. Property: KEY, over files and environment variables.
     #[arg(short = 'D', long = "define", value_name = "KEY=VALUE")]
     pub defines: Vec<String>,
 }
@@ -218,6 +283,9 @@ pub struct ServeArgs {
 
     /// Keep the state store in memory instead of the configured location: every restart gives
     /// every mailbox a new UIDVALIDITY and clients download everything again. For trials only.
+    ///
+    /// Default: off (the state store is required). Property: replaces imap.sidecar.state.url
+    /// and lifts the rule that it or imap.sidecar.data.dir is set explicitly.
     #[arg(long)]
     pub ephemeral: bool,
 }
@@ -230,11 +298,16 @@ pub struct CheckArgs {
     pub config: ConfigArgs,
 
     /// The repository user to check as.
+    ///
+    /// Default: none, required. Property: none.
     #[arg(long, value_name = "USER")]
     pub user: String,
 
     /// That user's password; prefer the ALFRESCO_IMAP_PASSWORD variable, which other users of
     /// the machine cannot read in the process list.
+    ///
+    /// Default: the ALFRESCO_IMAP_PASSWORD variable; without either, check stops with status
+    /// 2. Property: none.
     #[arg(
         long,
         value_name = "PASSWORD",
@@ -254,6 +327,8 @@ pub struct ConfigCommandArgs {
     /// Also look each mount point's folder up in the repository as this user and print its node
     /// id; the password comes from ALFRESCO_IMAP_PASSWORD or the file named by
     /// ALFRESCO_IMAP_PASSWORD_FILE.
+    ///
+    /// Default: none (nothing is looked up). Property: none.
     #[arg(long, value_name = "USER")]
     pub resolve_as: Option<String>,
 }
@@ -271,16 +346,22 @@ pub enum Seed {
 /// Options of `emulator`.
 #[derive(Debug, Args, Clone)]
 pub struct EmulatorArgs {
-    /// TCP port on 127.0.0.1 to listen on.
+    /// TCP port on 127.0.0.1 to listen on; 0 picks a free one.
+    ///
+    /// Property: none (give a server alfresco.port=P to use the emulator).
     #[arg(long, value_name = "P", default_value_t = 8080)]
     pub port: u16,
 
     /// Which data to start with.
+    ///
+    /// Property: none.
     #[arg(long, value_enum, value_name = "SEED", default_value_t = Seed::Demo)]
     pub seed: Seed,
 
     /// Set a key (also written -Dkey=value): imap.sidecar.events.url=stomp://HOST:PORT
     /// publishes every change as a repository event, to imap.sidecar.events.topic.
+    ///
+    /// Default: none (no events). Property: KEY; only imap.sidecar.events.* are used.
     #[arg(short = 'D', long = "define", value_name = "KEY=VALUE")]
     pub defines: Vec<String>,
 }
@@ -288,29 +369,44 @@ pub struct EmulatorArgs {
 /// Options of `demo`.
 #[derive(Debug, Args, Clone)]
 pub struct DemoArgs {
-    /// Port of the emulated repository's REST API on 127.0.0.1.
+    /// Port of the emulated repository's REST API on 127.0.0.1; 0 picks a free one.
+    ///
+    /// Property: alfresco.port and share.port of the demo server.
     #[arg(long, value_name = "P", default_value_t = 8080)]
     pub rest_port: u16,
 
-    /// Port of plain IMAP on 127.0.0.1.
+    /// Port of plain IMAP on 127.0.0.1; 0 picks a free one.
+    ///
+    /// Property: imap.server.port.
     #[arg(long, value_name = "P", default_value_t = 1143)]
     pub imap_port: u16,
 
-    /// Port of IMAP over TLS on 127.0.0.1, with a generated self-signed certificate.
+    /// Port of IMAP over TLS on 127.0.0.1, with a generated self-signed certificate; 0 picks a
+    /// free one.
+    ///
+    /// Property: imap.server.imaps.port.
     #[arg(long, value_name = "P", default_value_t = 1993)]
     pub imaps_port: u16,
 
-    /// Directory for the server's state; without it a temporary directory is used and removed
-    /// on exit.
+    /// Directory for the server's state and the demo certificate, created when missing; reuse
+    /// it to keep UIDs and flags across demo runs.
+    ///
+    /// Default: a temporary directory, removed on exit. Property: imap.sidecar.data.dir (and
+    /// imap.sidecar.tls.certificate, imap.sidecar.tls.key inside it).
     #[arg(long, value_name = "DIR")]
     pub state: Option<PathBuf>,
 
     /// Also seed a folder `Sites/marketing/documentLibrary/Bulk` with this many small
     /// documents, for trying how clients cope with a big mailbox.
+    ///
+    /// Property: none.
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub documents: u32,
 
-    /// Set one configuration key (also written -Dkey=value); may be repeated.
+    /// Set one configuration key (also written -Dkey=value); may be repeated. Applied after
+    /// the demo's own settings, so it can change any of them.
+    ///
+    /// Default: none. Property: KEY.
     #[arg(short = 'D', long = "define", value_name = "KEY=VALUE")]
     pub defines: Vec<String>,
 }

@@ -102,7 +102,7 @@ pub async fn message_info(
     message: &Message,
 ) -> Result<Arc<MessageInfo>, MailboxError> {
     let key = info_key(message);
-    if let Some(info) = ctx.messages.get(&key).await {
+    if let Some(info) = remembered(ctx, &key).await {
         return Ok(info);
     }
     if let Some(info) = stored(ctx, &key).await {
@@ -148,10 +148,17 @@ async fn keep(ctx: &ServerContext, key: String, info: Arc<MessageInfo>) {
 /// The info of a message if it is known without reading the message.
 pub async fn known_info(ctx: &ServerContext, message: &Message) -> Option<Arc<MessageInfo>> {
     let key = info_key(message);
-    if let Some(info) = ctx.messages.get(&key).await {
+    if let Some(info) = remembered(ctx, &key).await {
         return Some(info);
     }
     stored(ctx, &key).await.map(Arc::new)
+}
+
+/// The info kept in memory, counted as a hit or a miss of the summaries cache.
+async fn remembered(ctx: &ServerContext, key: &str) -> Option<Arc<MessageInfo>> {
+    let info = ctx.messages.get(key).await;
+    crate::ops::registry().record_cache(crate::ops::Cache::MessageSummaries, info.is_some());
+    info
 }
 
 async fn stored(ctx: &ServerContext, key: &str) -> Option<MessageInfo> {

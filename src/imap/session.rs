@@ -296,6 +296,8 @@ impl Session {
                     ),
                 };
                 let status = Status::bad(tag, code, text).unwrap_or_else(|_| unreachable_status());
+                // Counted under a fixed name: the line's own words are client input.
+                crate::ops::registry().record_command("invalid", "bad", std::time::Duration::ZERO);
                 out.send(Output::Response(Response::Status(status))).await?;
                 Ok(Step::Continue)
             }

@@ -13,6 +13,7 @@ use tokio_util::task::TaskTracker;
 
 use super::connection::{ConnectionShared, Ending, serve};
 use crate::imap::context::ConnectionSlots;
+use crate::ops::CountedStream;
 
 /// Gauges of a running server, for health checks, metrics and tests.
 #[derive(Debug, Default)]
@@ -185,7 +186,7 @@ async fn accept_loop(
             let tls = security == Security::Implicit;
             // Dropping the connection's future closes its socket.
             let ending = tokio::select! {
-                ending = serve(stream, peer, tls, shared) => ending,
+                ending = serve(CountedStream::new(stream), peer, tls, shared) => ending,
                 () = force.cancelled() => Ending::Shutdown,
             };
             match &ending {

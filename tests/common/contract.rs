@@ -17,8 +17,28 @@ use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use alfresco_imap::emulator::{Exchange, RecordedRequest, RecordedResponse};
+use alfresco_imap::emulator::{
+    self, EmulatorHandle, EmulatorOptions, Exchange, ManualClock, RecordedRequest, RecordedResponse,
+};
+use chrono::TimeZone;
 use serde_json::{Map, Value, json};
+
+/// The emulator as the contract tests drive it: every exchange recorded, a fixed clock
+/// (2026-03-02 09:00 UTC) and no search lag or extraction delay, so runs are repeatable.
+pub async fn recording_emulator() -> EmulatorHandle {
+    let clock = Arc::new(ManualClock::new(
+        chrono::Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap(),
+    ));
+    emulator::spawn(EmulatorOptions {
+        record: true,
+        clock,
+        search_lag: std::time::Duration::ZERO,
+        extraction_delay: std::time::Duration::ZERO,
+        ..Default::default()
+    })
+    .await
+    .expect("the emulator starts")
+}
 
 /// A place where the server disagrees with its definitions, and what the checker does about it.
 #[derive(Debug, Clone, Copy)]
@@ -538,6 +558,17 @@ impl Contract {
     }
 
     /// All violations in the exchanges, each prefixed with the request line.
+    pub fn assert_satisfied(&self, exchanges: &[Exchange]) {
+        let violations = self.check(exchanges);
+        assert!(
+            violations.is_empty(),
+            "{} contract violations:\n{}",
+            violations.len(),
+            violations.join("\n")
+        );
+    }
+
+    /// Every violation in `exchanges`, one line each (empty when they all match).
     pub fn check(&self, exchanges: &[Exchange]) -> Vec<String> {
         let mut out = Vec::new();
         for (i, ex) in exchanges.iter().enumerate() {

@@ -127,7 +127,9 @@ impl AlfrescoBackend {
     }
 
     fn cached_path(&self, names: &[String]) -> Option<String> {
-        self.paths.lock().ok()?.get(names).cloned()
+        let id = self.paths.lock().ok()?.get(names).cloned();
+        crate::ops::registry().record_cache(crate::ops::Cache::Paths, id.is_some());
+        id
     }
 
     fn remember_path(&self, names: &[String], id: &str) {

@@ -205,9 +205,11 @@ impl TemplateLibrary {
         if let (Some(current), Some(checked)) = (&state.current, state.checked) {
             let age = (now - checked).to_std().unwrap_or(Duration::ZERO);
             if age < self.ttl {
+                crate::ops::registry().record_cache(crate::ops::Cache::Templates, true);
                 return Ok(current.clone());
             }
         }
+        crate::ops::registry().record_cache(crate::ops::Cache::Templates, false);
         self.refresh_repository(&mut state, session).await?;
         let mut chains = Vec::new();
         for variant in [Variant::Alfresco, Variant::Share] {
@@ -233,7 +235,9 @@ impl TemplateLibrary {
     /// text is unknown or does not parse (both logged); an error when the store fails, so that
     /// a transient failure never renders other bytes.
     pub async fn template(&self, hash: &str) -> Result<Option<Arc<Template>>, MailboxError> {
-        if let Some(template) = self.parsed_template(hash) {
+        let parsed = self.parsed_template(hash);
+        crate::ops::registry().record_cache(crate::ops::Cache::ParsedTemplates, parsed.is_some());
+        if let Some(template) = parsed {
             return Ok(Some(template));
         }
         let Some(text) = self.store.template(hash).await.map_err(unavailable)? else {

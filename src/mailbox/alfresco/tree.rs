@@ -18,6 +18,7 @@ use crate::alfresco::{
 };
 use crate::config::ViewMode;
 use crate::mailbox::{DELIMITER, MailboxError, MailboxInfo, MailboxRights, SpecialUse};
+use crate::ops::{Cache, registry};
 use crate::state::MailboxKey;
 
 /// The view tag of the trashcan in state-store keys.
@@ -172,7 +173,9 @@ impl FolderCache {
 
     /// The folder a recent listing showed under `name` for `user`.
     async fn named(&self, user: &str, name: &str) -> Option<Arc<Folder>> {
-        self.named.get(&(user.to_owned(), name.to_owned())).await
+        let folder = self.named.get(&(user.to_owned(), name.to_owned())).await;
+        registry().record_cache(Cache::FolderNames, folder.is_some());
+        folder
     }
 
     /// Forgets a folder's children for a user (after this user changed them).
@@ -515,10 +518,12 @@ impl AlfrescoMailboxes {
         let session = self.session.clone();
         let page_size = self.settings().page_size;
         let folder = id.to_owned();
-        self.backend
+        let entry = self
+            .backend
             .folders
             .cache
-            .try_get_with(key, async move {
+            .entry(key)
+            .or_try_insert_with(async move {
                 let query = ChildrenQuery {
                     max_items: Some(page_size),
                     filter: Some(WHERE_FOLDERS.into()),
@@ -536,7 +541,9 @@ impl AlfrescoMailboxes {
                     .map_err(folder_error)
             })
             .await
-            .map_err(|error: Arc<MailboxError>| (*error).clone())
+            .map_err(|error: Arc<MailboxError>| (*error).clone())?;
+        registry().record_cache(Cache::Listings, !entry.is_fresh());
+        Ok(entry.into_value())
     }
 
     /// The sites shown under Sites: IMAP favourites the user is a member of (or every
@@ -556,8 +563,10 @@ impl AlfrescoMailboxes {
             && let Some((at, sites)) = entry.as_ref()
             && at.elapsed() < ttl
         {
+            registry().record_cache(Cache::FavouriteSites, true);
             return Ok(sites.clone());
         }
+        registry().record_cache(Cache::FavouriteSites, false);
         let preferences = self
             .session
             .all_preferences(self.settings().page_size)

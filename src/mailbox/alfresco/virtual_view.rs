@@ -246,7 +246,9 @@ impl AlfrescoMailboxes {
     ) -> Result<(DocumentPin, Arc<VirtualMessage>), MailboxError> {
         let pin = self.pin_of(item).await?;
         let key = format!("{}:{}", item.node_id, short_hash(&pin.to_bytes(), 16));
-        if let Some(message) = self.backend.rendered.cache.get(&key).await {
+        let cached = self.backend.rendered.cache.get(&key).await;
+        crate::ops::registry().record_cache(crate::ops::Cache::RenderedMessages, cached.is_some());
+        if let Some(message) = cached {
             return Ok((pin, message));
         }
         let message = Arc::new(render(&pin, &self.backend.templates).await?);
