@@ -24,6 +24,36 @@ pub struct Banner {
     pub imap_port: u16,
 }
 
+/// The port after `prefix` on the line that starts with it (leading blanks ignored).
+fn port_after(text: &str, prefix: &str) -> Option<u16> {
+    text.lines()
+        .find_map(|line| line.trim().strip_prefix(prefix))
+        .and_then(|rest| {
+            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+            digits.parse().ok()
+        })
+}
+
+impl Banner {
+    /// The text as with the default ports (REST 8080, IMAP 1143, IMAPS 1993), which is how
+    /// README.md shows it; the demo in tests runs on free ports.
+    pub fn with_default_ports(&self) -> String {
+        let mut text = self.text.clone();
+        for (prefix, default) in [
+            ("REST   http://127.0.0.1:", "8080"),
+            ("IMAPS  127.0.0.1:", "1993"),
+            ("IMAP   127.0.0.1:", "1143"),
+        ] {
+            let port = port_after(&self.text, prefix)
+                .unwrap_or_else(|| panic!("no {prefix:?} line in:\n{}", self.text));
+            text = text
+                .replace(&format!(":{port}"), &format!(":{default}"))
+                .replace(&format!("port {port}"), &format!("port {default}"));
+        }
+        text
+    }
+}
+
 impl Demo {
     /// Starts `demo` with every port free (0), the state in `state`, `extra` arguments after
     /// those, a clean environment and `RUST_LOG=warn`.
@@ -60,22 +90,16 @@ impl Demo {
     /// Reads the banner: stdout up to and including the `Press Ctrl-C` line.
     pub fn banner(&mut self) -> Banner {
         let mut text = String::new();
-        let mut imap_port = None;
         for line in self.stdout.by_ref() {
             let line = line.expect("stdout");
             text.push_str(&line);
             text.push('\n');
-            if let Some(rest) = line.trim().strip_prefix("IMAP   127.0.0.1:") {
-                imap_port = rest
-                    .split_whitespace()
-                    .next()
-                    .and_then(|p| p.parse::<u16>().ok());
-            }
             if line.starts_with("Press Ctrl-C") {
                 break;
             }
         }
-        let imap_port = imap_port.unwrap_or_else(|| panic!("no IMAP port in the banner:\n{text}"));
+        let imap_port = port_after(&text, "IMAP   127.0.0.1:")
+            .unwrap_or_else(|| panic!("no IMAP port in the banner:\n{text}"));
         Banner { text, imap_port }
     }
 }
