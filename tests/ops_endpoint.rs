@@ -7,6 +7,7 @@ mod common;
 
 use std::collections::BTreeMap;
 
+use alfresco_imap::ops::Cache;
 use common::product::Product;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -24,18 +25,6 @@ const FAMILIES: [&str; 12] = [
     "alfresco_imap_cache_hits_total",
     "alfresco_imap_cache_misses_total",
     "alfresco_imap_state_store_seconds",
-];
-
-/// Every cache label.
-const CACHES: [&str; 8] = [
-    "listings",
-    "folder_names",
-    "paths",
-    "favourite_sites",
-    "rendered_messages",
-    "message_summaries",
-    "templates",
-    "parsed_templates",
 ];
 
 /// One scrape: every sample by its series (`name{labels}`), and the families declared.
@@ -278,7 +267,7 @@ async fn every_metric_moves_with_an_imap_session() {
     );
     // Cache hits and misses, per cache. A parsed template is only missed when a message was
     // pinned to it before this process started; here every template was parsed when listed.
-    for cache in CACHES {
+    for cache in Cache::ALL.map(Cache::label) {
         let hits = moved_series(&format!(
             "alfresco_imap_cache_hits_total{{cache=\"{cache}\"}}"
         ));
