@@ -39,8 +39,8 @@ fn sections(examples: &str, files: &str, reads_configuration: bool) -> String {
 macro_rules! config_files {
     () => {
         concat!(
-            "  FILE of each --config    Java properties (ISO-8859-1 with \\u escapes, as Alfresco\n",
-            "                           reads them), such as alfresco-global.properties\n",
+            "  FILE of each --config    Java properties (UTF-8, else ISO-8859-1 as Java reads them;\n",
+            "                           \\uXXXX escapes), such as alfresco-global.properties\n",
             "  K_FILE variables         a secret K read from the named file (one trailing line end\n",
             "                           removed)"
         )
@@ -90,7 +90,7 @@ pub enum Command {
                       keeps the state in memory instead, for trials.",
         after_long_help = sections(
             "  alfresco-imap serve --config /opt/alfresco/alfresco-global.properties\n  \
-             IMAP_SERVER_PORT=1143 alfresco-imap serve -D alfresco.host=acs.internal \
+             IMAP_SERVER_PORT=1143 alfresco-imap serve -D alfresco.host=acs.internal \\\n      \
              -D alfresco.protocol=https -D imap.sidecar.data.dir=/var/lib/alfresco-imap\n  \
              alfresco-imap serve --ephemeral -D alfresco.host=127.0.0.1 -D alfresco.port=8080",
             concat!(
@@ -122,7 +122,7 @@ pub enum Command {
         after_long_help = sections(
             "  ALFRESCO_IMAP_PASSWORD=secret alfresco-imap check --user imap-check \\\n      \
              --config /opt/alfresco/alfresco-global.properties\n  \
-             alfresco-imap check --user alice --password alice \
+             alfresco-imap check --user alice --password alice \\\n      \
              -D alfresco.host=127.0.0.1 -D alfresco.port=8080",
             config_files!(),
             true

@@ -40,7 +40,7 @@ impl Histogram {
     }
 }
 
-/// The in-memory caches whose lookups are counted (the `cache` label).
+/// The in-memory caches whose lookups are counted (the `cache` label), in [`Cache::ALL`] order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Cache {
     /// The child folders of a folder, per user (`imap.sidecar.cache.listingTtlMs`).
@@ -105,7 +105,8 @@ pub struct CacheCounts {
 pub struct Registry {
     commands: Mutex<BTreeMap<(&'static str, &'static str), Histogram>>,
     logins: Mutex<BTreeMap<&'static str, u64>>,
-    caches: Mutex<BTreeMap<Cache, CacheCounts>>,
+    /// Hits and misses by [`Cache`] index: atomics, as lookups are on every hot path.
+    caches: [[AtomicU64; 2]; Cache::ALL.len()],
     store: Mutex<BTreeMap<&'static str, Histogram>>,
     bytes_received: AtomicU64,
     bytes_sent: AtomicU64,
@@ -145,13 +146,7 @@ impl Registry {
 
     /// Counts one lookup in `cache`: a hit when the value was there.
     pub fn record_cache(&self, cache: Cache, hit: bool) {
-        let mut caches = lock(&self.caches);
-        let counts = caches.entry(cache).or_default();
-        if hit {
-            counts.hits += 1;
-        } else {
-            counts.misses += 1;
-        }
+        self.caches[cache as usize][usize::from(!hit)].fetch_add(1, Ordering::Relaxed);
     }
 
     /// Counts one state store operation (a [`crate::state::StateStore`] method name) and its
@@ -185,10 +180,16 @@ impl Registry {
 
     /// Every cache with its counts, in [`Cache::ALL`] order (zero for a cache not used yet).
     pub fn caches(&self) -> Vec<(Cache, CacheCounts)> {
-        let caches = lock(&self.caches);
         Cache::ALL
             .iter()
-            .map(|cache| (*cache, caches.get(cache).copied().unwrap_or_default()))
+            .map(|cache| {
+                let [hits, misses] = &self.caches[*cache as usize];
+                let counts = CacheCounts {
+                    hits: hits.load(Ordering::Relaxed),
+                    misses: misses.load(Ordering::Relaxed),
+                };
+                (*cache, counts)
+            })
             .collect()
     }
 
@@ -228,6 +229,7 @@ mod tests {
         registry.record_cache(Cache::Templates, true);
         registry.record_cache(Cache::Listings, false);
         let caches = registry.caches();
+        assert!(Cache::ALL.iter().enumerate().all(|(i, c)| *c as usize == i));
         assert_eq!(
             caches.iter().map(|(c, _)| c.label()).collect::<Vec<_>>(),
             [
