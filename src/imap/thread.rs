@@ -149,8 +149,9 @@ pub fn message_ids(value: &[u8]) -> Vec<String> {
     ids
 }
 
-/// THREAD=ORDEREDSUBJECT (RFC 5256 §3.1): one thread per base subject; its first message (by
-/// sent date) is the root, the others its children; threads in the order of their roots.
+/// THREAD=ORDEREDSUBJECT (RFC 5256 §3, THREAD): one thread per base subject; its first
+/// message (by sent date) is the root, the others its children; threads in the order of their
+/// roots.
 pub fn ordered_subject(messages: &[ThreadMessage]) -> Threads {
     let mut order: Vec<usize> = (0..messages.len()).collect();
     order.sort_by(|&a, &b| {
@@ -180,7 +181,7 @@ pub fn ordered_subject(messages: &[ThreadMessage]) -> Threads {
     threads
 }
 
-/// THREAD=REFERENCES (RFC 5256 §3.2, steps 1 to 6).
+/// THREAD=REFERENCES (RFC 5256 §3, THREAD: steps 1 to 6).
 pub fn references(messages: &[ThreadMessage]) -> Threads {
     let mut tree = Tree::default();
     tree.link(messages);

@@ -25,9 +25,12 @@ def main():
     host, port, user, password = sys.argv[1:5]
     imap = imaplib.IMAP4(host, int(port))
     imap.login(user, password)
+    # imaplib keeps the capabilities of the greeting; ask again now that we are logged in.
+    _, data = imap.capability()
+    capabilities = data[0].decode().upper().split()
     for algorithm in ("THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES"):
-        if algorithm not in imap.capabilities:
-            print(f"{algorithm} missing from {imap.capabilities}", file=sys.stderr)
+        if algorithm not in capabilities:
+            print(f"{algorithm} missing from {capabilities}", file=sys.stderr)
             sys.exit(1)
     imap.select("INBOX", readonly=True)
     print("REFERENCES", thread_lists(*imap.thread("REFERENCES", "UTF-8", "ALL"), "THREAD"))

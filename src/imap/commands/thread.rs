@@ -13,6 +13,7 @@ use crate::imap::output::{Output, Responder};
 use crate::imap::session::{CommandResult, Completion, Failure, Session};
 use crate::imap::thread::{ThreadMessage, ordered_subject, references};
 use crate::mailbox::MailboxError;
+use crate::message::{EnvelopeFields, Text};
 
 impl Session {
     /// THREAD: the search, then one `* THREAD` response with the thread lists.
@@ -37,6 +38,7 @@ impl Session {
         let Some(selected) = self.selected.as_ref() else {
             return Err(Failure::bad("No mailbox selected"));
         };
+        let no_envelope = EnvelopeFields::default();
         let mut messages = Vec::with_capacity(found.indexes.len());
         for index in found.indexes {
             let message = &selected.messages[index];
@@ -48,19 +50,21 @@ impl Session {
                 Err(MailboxError::MessageGone) => continue,
                 Err(error) => return Err(error.into()),
             };
-            let envelope = info.summary.root().envelope.as_ref();
-            let field =
-                |pick: fn(&crate::message::EnvelopeFields) -> Option<&crate::message::Text>| {
-                    envelope.and_then(pick).map(|t| t.as_bytes())
-                };
+            let envelope = info
+                .summary
+                .root()
+                .envelope
+                .as_ref()
+                .unwrap_or(&no_envelope);
+            let bytes = |field: &Option<Text>| field.as_ref().map(Text::as_bytes);
             let number = if uid { message.uid } else { index as u32 + 1 };
             messages.push(ThreadMessage::new(
                 number,
                 sort_date(message, Some(&info)),
                 BaseSubject::of(&decoded_subject(Some(&info))),
-                field(|e| e.message_id.as_ref()),
-                field(|e| e.in_reply_to.as_ref()),
-                field(|e| e.references.as_ref()),
+                bytes(&envelope.message_id),
+                bytes(&envelope.in_reply_to),
+                bytes(&envelope.references),
             ));
         }
         let threads = if by_references {
