@@ -56,15 +56,14 @@ impl Session {
                 .envelope
                 .as_ref()
                 .unwrap_or(&no_envelope);
-            let bytes = |field: &Option<Text>| field.as_ref().map(Text::as_bytes);
             let number = if uid { message.uid } else { index as u32 + 1 };
             messages.push(ThreadMessage::new(
                 number,
                 sort_date(message, Some(&info)),
                 BaseSubject::of(&decoded_subject(Some(&info))),
-                bytes(&envelope.message_id),
-                bytes(&envelope.in_reply_to),
-                bytes(&envelope.references),
+                envelope.message_id.as_ref().map(Text::as_bytes),
+                envelope.in_reply_to.as_ref().map(Text::as_bytes),
+                envelope.references.as_ref().map(Text::as_bytes),
             ));
         }
         let threads = if by_references {
