@@ -717,6 +717,15 @@ impl Session {
                 self.sort(sort_criteria, charset, search_criteria, uid, out)
                     .await
             }
+            C::Thread {
+                algorithm,
+                charset,
+                search_criteria,
+                uid,
+            } => {
+                self.thread(algorithm, charset, search_criteria, uid, out)
+                    .await
+            }
             C::Fetch {
                 sequence_set,
                 macro_or_item_names,
