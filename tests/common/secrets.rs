@@ -40,6 +40,8 @@ pub const DISTINCT_PASSWORDS: &[&str] = &[
     "Dave-wrong-",
     "Erin-right-8b2",
     "Guess-pw-3",
+    // security_faults's load users: pw-load0 ...
+    "pw-load",
 ];
 
 /// One thing that must never be logged.
