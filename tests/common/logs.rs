@@ -69,6 +69,7 @@ pub fn capture_with(level: &str) -> Option<PathBuf> {
     INSTALLED
         .get_or_init(|| {
             let level = std::env::var(LEVEL_VAR).unwrap_or_else(|_| level.to_owned());
+            remove_old_logs();
             let path = own_file();
             let file = File::create(&path).expect("the test log file");
             let installed = tracing_subscriber::fmt()
@@ -83,6 +84,23 @@ pub fn capture_with(level: &str) -> Option<PathBuf> {
             installed.is_ok().then_some(path)
         })
         .clone()
+}
+
+/// Removes the logs of runs older than a day, so the directory does not grow without end.
+fn remove_old_logs() {
+    let Ok(entries) = std::fs::read_dir(dir()) else {
+        return;
+    };
+    let day_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(24 * 3600);
+    for entry in entries.filter_map(Result::ok) {
+        let old = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .is_ok_and(|modified| modified < day_ago);
+        if old && entry.path().extension().is_some_and(|x| x == "log") {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }
 
 /// What this process logged so far (empty before [`capture`]).
