@@ -14,7 +14,7 @@ use alfresco_imap::server::tls;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use common::client::{RawClient, TlsClient};
-use common::product::{Product, eventually, fast_emulator};
+use common::product::{Product, ProductProcess, eventually, fast_emulator};
 use rustls::pki_types::ServerName;
 use tokio::net::TcpStream;
 
@@ -106,28 +106,45 @@ async fn certificate_is_reloaded_when_its_files_change() {
     assert!(trusted(imaps, &second).await);
 }
 
+/// The product binary in its own process, so that the signal reaches it and nothing else.
 #[tokio::test]
 async fn certificate_is_reloaded_on_sighup() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let emulator = alfresco_imap::emulator::spawn(fast_emulator())
+        .await
+        .expect("emulator starts");
     let dir = tempfile::tempdir().unwrap();
     let first = write_certificate(dir.path());
     // No interval: only the signal reloads.
-    let product = start_tls_product(dir.path(), &["imap.sidecar.tls.reloadIntervalMs=0"]).await;
-    let imaps = product.tls_address.unwrap();
+    let properties = tls_properties(dir.path(), &["imap.sidecar.tls.reloadIntervalMs=0"]);
+    let properties: Vec<&str> = properties.iter().map(String::as_str).collect();
+    let product = ProductProcess::spawn(emulator.addr().port(), &properties).await;
+    let imaps = product.tls_address.expect("an IMAPS listener");
     assert!(trusted(imaps, &first).await);
     let second = write_certificate(dir.path());
-    let source = product.app().tls.clone().unwrap();
-    tokio::time::sleep(Duration::from_millis(30)).await;
-    assert_eq!(source.generation(), 0, "reloaded without being asked");
-    // SAFETY: raising a signal in our own process; the product has a handler for SIGHUP.
-    unsafe {
-        libc::kill(libc::getpid(), libc::SIGHUP);
-    }
+    assert!(
+        trusted(imaps, &first).await && !trusted(imaps, &second).await,
+        "reloaded without being asked"
+    );
+    product.signal(libc::SIGHUP);
     eventually("SIGHUP reloads the certificate", || {
-        source.generation() >= 1
+        product
+            .log_text()
+            .contains("SIGHUP: reloading the TLS certificate")
     })
     .await;
-    assert!(trusted(imaps, &second).await);
+    let guard = tokio::time::Instant::now() + common::client::GUARD;
+    while !trusted(imaps, &second).await {
+        assert!(tokio::time::Instant::now() < guard, "never reloaded");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
     assert!(!trusted(imaps, &first).await);
+    // The process lives on, serving with the new certificate.
+    let (mut client, greeting) = RawClient::connect_tls(imaps, &TlsClient::trusting(&second)).await;
+    assert!(greeting.starts_with("* OK "), "{greeting}");
+    assert_eq!(client.command("n NOOP").await, "n OK NOOP completed\r\n");
+    let output = product.stop().await;
+    assert!(!output.contains("ERROR"), "{output}");
 }
 
 #[tokio::test]

@@ -35,6 +35,7 @@ async fn crash_server() {
     else {
         panic!("{SERVER_ENV} is rest_port|port|dir");
     };
+    common::logs::capture();
     let _ = rustls::crypto::ring::default_provider().install_default();
     let port_define = format!("imap.server.port={port}");
     let config = common::product::config(properties(
@@ -50,6 +51,7 @@ async fn crash_server() {
 
 /// Starts the server process on `port` and waits until it accepts connections.
 async fn serve(rest_port: u16, data_dir: &Path, port: u16) -> Child {
+    let (log, _) = common::logs::child_file("crash-server");
     let child = Command::new(std::env::current_exe().unwrap())
         .args(["--exact", "crash_server", "--nocapture", "--test-threads=1"])
         .env(
@@ -57,8 +59,8 @@ async fn serve(rest_port: u16, data_dir: &Path, port: u16) -> Child {
             format!("{rest_port}|{port}|{}", data_dir.display()),
         )
         .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stdout(Stdio::from(log.try_clone().expect("the log file")))
+        .stderr(Stdio::from(log))
         .spawn()
         .expect("the server starts");
     let guard = tokio::time::Instant::now() + GUARD;

@@ -581,6 +581,11 @@ async fn fifty_clients_through_a_fault_schedule_lose_and_duplicate_nothing() {
                     }),
                 ),
             ];
+            let names: Vec<&str> = phases.iter().map(|(name, _)| *name).collect();
+            eprintln!(
+                "fault schedule, round and round: {} (each phase 40 or 25 ms, 30 ms calm after)",
+                names.join(" -> ")
+            );
             let mut n = 0usize;
             while running.load(Ordering::SeqCst) {
                 let (_, start) = &phases[n % phases.len()];
@@ -653,7 +658,7 @@ async fn fifty_clients_through_a_fault_schedule_lose_and_duplicate_nothing() {
     }
     let attempts: usize = reports.iter().map(|r| r.attempts).sum();
     let reconnects: usize = reports.iter().map(|r| r.reconnects).sum::<usize>() - reports.len();
-    println!(
+    eprintln!(
         "fault schedule: {} phases, {} APPEND attempts for {} messages, {} reconnects, {} broken \
          connections, {} late uploads removed; checked {checked}: lost {}, duplicated {}, \
          unexpected {}",

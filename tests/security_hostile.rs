@@ -2,15 +2,18 @@
 //! announced, unbalanced parentheses, ten thousand nested lists, invalid UTF-8 everywhere,
 //! commands in the wrong state and pipelined commands that depend on each other. Each one gets
 //! a refusal (or, for the pipeline, the right answers in order), the server keeps serving the
-//! other connections, and the connection and task gauges return to their baseline.
+//! other connections, and the connection and task gauges return to their baseline. The whole
+//! suite also runs against the product binary in a child process, whose peak memory (`VmHWM`)
+//! it reports.
 
 mod common;
 
+use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use common::client::{GUARD, RawClient};
-use common::product::{Product, eventually};
+use common::product::{Product, ProductProcess, eventually, fast_emulator};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -23,9 +26,9 @@ fn refused(answer: &str, tag: &str) {
     );
 }
 
-async fn still_serving(product: &Product, client: &mut RawClient) {
+async fn still_serving(address: SocketAddr, client: &mut RawClient) {
     assert_eq!(client.command("z NOOP").await, "z OK NOOP completed\r\n");
-    let mut other = product.user("bob").await;
+    let mut other = RawClient::login(address, "bob", "bob").await;
     assert_eq!(other.command("y NOOP").await, "y OK NOOP completed\r\n");
     assert_eq!(
         other.command("x LOGOUT").await.lines().last(),
@@ -48,15 +51,22 @@ async fn back_to_baseline(product: &Product, tasks: usize) {
 async fn slowloris_is_cut_off_by_the_authentication_timeout() {
     let product = Product::start(&["imap.sidecar.timeouts.authenticationMs=150"]).await;
     let tasks = product.app().server.tasks();
-    let stream = TcpStream::connect(product.address).await.unwrap();
+    slowloris(product.address, 150).await;
+    back_to_baseline(&product, tasks).await;
+}
+
+/// One byte at a time, each a fifth of the authentication timeout (`timeout_ms`) after the last:
+/// the login line would take four times the timeout.
+async fn slowloris(address: SocketAddr, timeout_ms: u64) {
+    let stream = TcpStream::connect(address).await.unwrap();
     let (mut reader, mut writer) = stream.into_split();
-    // One byte every 20 ms: the login line would take 400 ms, the timeout is 150 ms.
+    let pause = Duration::from_millis(timeout_ms / 5);
     let dribble = tokio::spawn(async move {
         for byte in b"a LOGIN alice alice\r\n" {
             if writer.write_all(&[*byte]).await.is_err() {
                 return false;
             }
-            tokio::time::sleep(Duration::from_millis(20)).await;
+            tokio::time::sleep(pause).await;
         }
         true
     });
@@ -73,19 +83,22 @@ async fn slowloris_is_cut_off_by_the_authentication_timeout() {
     );
     assert!(!received.contains("a OK"), "{received}");
     let _ = dribble.await;
-    let mut alice = product.user("alice").await;
+    let mut alice = RawClient::login(address, "alice", "alice").await;
     assert_eq!(alice.command("a NOOP").await, "a OK NOOP completed\r\n");
     assert_eq!(
         alice.command("b LOGOUT").await.lines().last(),
         Some("b OK LOGOUT completed")
     );
-    back_to_baseline(&product, tasks).await;
 }
 
 #[tokio::test]
 async fn a_two_gigabyte_literal_is_refused_before_it_is_sent() {
     let product = Product::start(&[]).await;
-    let mut alice = product.user("alice").await;
+    two_gigabyte_literal(product.address).await;
+}
+
+async fn two_gigabyte_literal(address: SocketAddr) {
+    let mut alice = RawClient::login(address, "alice", "alice").await;
     assert_eq!(
         alice.command("a APPEND INBOX {2147483648}").await,
         "a NO [TOOBIG] Message too large\r\n"
@@ -99,13 +112,17 @@ async fn a_two_gigabyte_literal_is_refused_before_it_is_sent() {
         .command("c APPEND INBOX {99999999999999999999999}")
         .await;
     refused(&absurd, "c");
-    still_serving(&product, &mut alice).await;
+    still_serving(address, &mut alice).await;
 }
 
 #[tokio::test]
 async fn unbalanced_parentheses_and_ten_thousand_nested_lists_are_refused() {
     let product = Product::start(&[]).await;
-    let mut alice = product.user("alice").await;
+    unbalanced_and_nested(product.address).await;
+}
+
+async fn unbalanced_and_nested(address: SocketAddr) {
+    let mut alice = RawClient::login(address, "alice", "alice").await;
     alice.command("s EXAMINE INBOX").await;
     refused(&alice.command("a FETCH 1 (FLAGS UID").await, "a");
     refused(&alice.command("b FETCH 1 FLAGS)").await, "b");
@@ -121,15 +138,20 @@ async fn unbalanced_parentheses_and_ten_thousand_nested_lists_are_refused() {
         alice.command(&lists).await,
         "f BAD [LIMIT] Command exceeds the server's limits\r\n"
     );
-    still_serving(&product, &mut alice).await;
+    still_serving(address, &mut alice).await;
 }
 
 #[tokio::test]
 async fn invalid_utf8_everywhere_is_refused() {
     let product = Product::start(&[]).await;
     let tasks = product.app().server.tasks();
+    invalid_utf8(product.address).await;
+    back_to_baseline(&product, tasks).await;
+}
+
+async fn invalid_utf8(address: SocketAddr) {
     // Before login: in the tag, the command, the user name and the password.
-    let (mut anonymous, _) = RawClient::connect(product.address).await;
+    let (mut anonymous, _) = RawClient::connect(address).await;
     for (tag, line) in [
         ("a", &b"a LOGIN \xff\xfe \"x\"\r\n"[..]),
         ("b", &b"b LOGIN \"al\xc3\x28ce\" \"\xc0\xaf\"\r\n"[..]),
@@ -151,7 +173,7 @@ async fn invalid_utf8_everywhere_is_refused() {
     drop(anonymous);
 
     // Logged in: mailbox names, search strings, flags, fetch items.
-    let mut alice = product.user("alice").await;
+    let mut alice = RawClient::login(address, "alice", "alice").await;
     let lines: [(&str, &[u8]); 6] = [
         ("d", b"d SELECT \"IN\xffBOX\"\r\n"),
         ("e", b"e CREATE \"\xed\xa0\x80\"\r\n"),
@@ -182,18 +204,21 @@ async fn invalid_utf8_everywhere_is_refused() {
             "{tag}: {answer:?}"
         );
     }
-    still_serving(&product, &mut alice).await;
+    still_serving(address, &mut alice).await;
     assert_eq!(
         alice.command("m LOGOUT").await.lines().last(),
         Some("m OK LOGOUT completed")
     );
-    back_to_baseline(&product, tasks).await;
 }
 
 #[tokio::test]
 async fn commands_in_the_wrong_state_are_refused() {
     let product = Product::start(&[]).await;
-    let (mut anonymous, _) = RawClient::connect(product.address).await;
+    wrong_state(product.address).await;
+}
+
+async fn wrong_state(address: SocketAddr) {
+    let (mut anonymous, _) = RawClient::connect(address).await;
     for (tag, command) in [
         ("a", "SELECT INBOX"),
         ("b", "FETCH 1 FLAGS"),
@@ -206,7 +231,7 @@ async fn commands_in_the_wrong_state_are_refused() {
         refused(&answer, tag);
         assert!(!answer.contains("* "), "{tag}: {answer:?}");
     }
-    let mut alice = product.user("alice").await;
+    let mut alice = RawClient::login(address, "alice", "alice").await;
     for (tag, command) in [
         ("g", "FETCH 1 FLAGS"),
         ("h", "STORE 1 +FLAGS (\\Seen)"),
@@ -218,13 +243,17 @@ async fn commands_in_the_wrong_state_are_refused() {
     ] {
         refused(&alice.command(&format!("{tag} {command}")).await, tag);
     }
-    still_serving(&product, &mut alice).await;
+    still_serving(address, &mut alice).await;
 }
 
 #[tokio::test]
 async fn pipelined_commands_that_depend_on_each_other_answer_in_order() {
     let product = Product::start(&[]).await;
-    let mut alice = product.user("alice").await;
+    pipelined(product.address).await;
+}
+
+async fn pipelined(address: SocketAddr) {
+    let mut alice = RawClient::login(address, "alice", "alice").await;
     let message = "Subject: pipelined\r\nMessage-ID: <pipelined@test>\r\n\r\nbody\r\n";
     let pipeline = format!(
         "a CREATE Piped\r\n\
@@ -270,5 +299,39 @@ async fn pipelined_commands_that_depend_on_each_other_answer_in_order() {
         alice.read_tagged("h").await,
         "* STATUS Piped (MESSAGES 0)\r\nh OK STATUS completed\r\n"
     );
-    still_serving(&product, &mut alice).await;
+    still_serving(address, &mut alice).await;
+}
+
+/// The whole suite against `alfresco-imap serve` in a child process; its peak resident memory
+/// (`VmHWM` of `/proc/<pid>/status`) is printed, and must stay far below the 2 GB announced.
+#[tokio::test]
+async fn the_hostile_suite_against_the_product_process_and_its_peak_memory() {
+    let emulator = alfresco_imap::emulator::spawn(fast_emulator())
+        .await
+        .expect("emulator starts");
+    let product = ProductProcess::spawn(
+        emulator.addr().port(),
+        &["imap.sidecar.timeouts.authenticationMs=1000"],
+    )
+    .await;
+    let address = product.address;
+    let mut alice = RawClient::login(address, "alice", "alice").await;
+    assert!(alice.command("s SELECT INBOX").await.contains("s OK"));
+    let started = product.status_kib("VmHWM").expect("VmHWM");
+    slowloris(address, 1000).await;
+    two_gigabyte_literal(address).await;
+    unbalanced_and_nested(address).await;
+    invalid_utf8(address).await;
+    wrong_state(address).await;
+    pipelined(address).await;
+    still_serving(address, &mut alice).await;
+    let peak = product.status_kib("VmHWM").expect("VmHWM");
+    let now = product.status_kib("VmRSS").expect("VmRSS");
+    eprintln!(
+        "hostile suite against the product process: peak resident memory (VmHWM) {peak} KiB \
+         (after start-up and one session: {started} KiB; resident at the end: {now} KiB)"
+    );
+    assert!(peak < 512 * 1024, "peak memory {peak} KiB");
+    let output = product.stop().await;
+    assert!(!output.contains("panicked"), "{output}");
 }

@@ -3,7 +3,8 @@
 //! both with it as an IMAP favourite), and every answer either of them gets is exactly the one
 //! they get alone; names with `"`, `'`, `\`, `/`, `..`, `%2F`, `*`, `:`, `&`, `#` and CR/LF
 //! never become part of a URL path, an AFTS query, a header or a template without escaping
-//! (checked against the requests the emulator recorded).
+//! (checked against the requests the emulator recorded; for one name of each kind, the exact
+//! requests and the exact answers).
 
 mod common;
 
@@ -269,7 +270,8 @@ async fn hostile_names_never_reach_a_url_path_query_or_header_unescaped() {
         answer.starts_with("y1 BAD ") || answer.starts_with("y1 NO "),
         "{answer}"
     );
-    // Search strings are matched here, never sent to the repository's search.
+    // Search strings: SUBJECT and HEADER are matched here; TEXT reaches the index only as
+    // letters and digits (see hostile_text_reaches_the_repository_only_as_escaped_values).
     assert!(alice.command("s SELECT INBOX").await.contains("s OK"));
     for (n, line) in [
         "z0 SEARCH SUBJECT \"Zq\\\" OR TYPE:\\\"cm:content\"",
@@ -430,4 +432,302 @@ async fn repository_text_never_becomes_a_header_or_a_template() {
         "{html}"
     );
     assert!(!html.contains("<#list") && !html.contains("123"), "{html}");
+}
+
+/// `text` with every node id (a UUID) replaced by `{name}` of that node.
+fn named_ids(product: &Product, text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while !rest.is_empty() {
+        let candidate = rest.get(..36).filter(|c| {
+            c.char_indices().all(|(i, ch)| match i {
+                8 | 13 | 18 | 23 => ch == '-',
+                _ => ch.is_ascii_hexdigit(),
+            })
+        });
+        if let Some(id) = candidate {
+            let name = product
+                .emulator
+                .with_repository(|r| r.node(id).map(|n| n.name.clone()));
+            match name {
+                Some(name) => out.push_str(&format!("{{{name}}}")),
+                None => out.push_str(id),
+            }
+            rest = &rest[36..];
+        } else {
+            let ch = rest.chars().next().unwrap_or_default();
+            out.push(ch);
+            rest = &rest[ch.len_utf8()..];
+        }
+    }
+    out
+}
+
+/// The requests the repository received since the last call: `METHOD path ?key=value&… body`,
+/// node ids shown as `{name}`, values as received (decoded).
+fn requests_since(product: &Product) -> Vec<String> {
+    product
+        .emulator
+        .take_recorded()
+        .iter()
+        .map(|exchange| {
+            let request = &exchange.request;
+            let mut line = format!("{} {}", request.method, request.path);
+            let query: Vec<String> = request
+                .query
+                .iter()
+                .map(|(key, value)| format!("{key}={value}"))
+                .collect();
+            if !query.is_empty() {
+                line.push_str(&format!(" ?{}", query.join("&")));
+            }
+            if let Some(body) = &request.body {
+                line.push_str(&format!(" {body}"));
+            }
+            if !request.form_fields.is_empty() {
+                line.push_str(&format!(" form{:?}", request.form_fields));
+            }
+            named_ids(product, &line)
+        })
+        .collect()
+}
+
+/// One name with every character that could change a URL, a query, an AFTS query or a
+/// template: `"`, `'`, `\`, `%2F`, `*`, `:`, `&`, `#`, `?`, `${…}` and `<#…>`.
+const HOSTILE: &str = "Zq\"'\\%2F*:&x=1#f?${x}<#if>";
+
+/// A name the repository accepts, with the characters of [`HOSTILE`] it allows, and a `..`
+/// inside a level.
+const ALLOWED: &str = "Zq'%2F&x=1#f;${x}..b";
+
+/// Each command with hostile text, the exact answer, and the exact requests the repository
+/// received for it: the text travels only as a decoded query value or a JSON string, never as
+/// part of a path, and reaches the search index only as letters and digits.
+#[tokio::test]
+async fn hostile_text_reaches_the_repository_only_as_escaped_values() {
+    let product = Product::start_with(
+        EmulatorOptions {
+            record: true,
+            ..fast_emulator()
+        },
+        &["imap.sidecar.cache.listingTtlMs=0"],
+        false,
+    )
+    .await;
+    let mut alice = product.user("alice").await;
+    assert!(alice.command("p SELECT INBOX").await.contains("p OK"));
+    let _ = requests_since(&product);
+    let forbidden = quoted(HOSTILE);
+    let allowed = quoted(ALLOWED);
+    let renamed = quoted(&format!("{ALLOWED}2"));
+    let message = format!(
+        "From: \"Zq\\\" <x>\" <alice@example.com>\r\nSubject: {HOSTILE}\r\nMessage-ID: <Zq-9@example.com>\r\n\r\nbody\r\n"
+    );
+    let commands: Vec<String> = vec![
+        format!("a CREATE {forbidden}"),
+        format!("b SELECT {forbidden}"),
+        format!("c STATUS {forbidden} (MESSAGES)"),
+        format!("d CREATE {allowed}"),
+        format!("e SELECT {allowed}"),
+        format!("f RENAME {allowed} {renamed}"),
+        format!("g DELETE {renamed}"),
+        "h CREATE \"Zq1/../Zq2\"".into(),
+        "i CREATE \"Zq/..\"".into(),
+        "j SELECT INBOX".into(),
+        "k SEARCH TEXT \"Zq\\\" OR TYPE:\\\"cm:content\\\" \\\\ /..%2F*:'\"".into(),
+        format!("l APPEND INBOX {{{}+}}\r\n{message}", message.len()),
+        "m UID FETCH 7 (ENVELOPE)".into(),
+    ];
+    let mut transcript = Vec::new();
+    for command in &commands {
+        let answer = alice.command(command).await;
+        transcript.push((command.clone(), answer, requests_since(&product)));
+    }
+    // CR and LF in a name, through a literal: refused before anything is asked.
+    alice.send(b"n CREATE {7+}\r\nZq\r\nX:1\r\n").await;
+    let answer = alice.read_line().await;
+    transcript.push(("n CREATE {7+}".into(), answer, requests_since(&product)));
+
+    const API: &str = "/alfresco/api/-default-/public/alfresco/versions/1/nodes";
+    let by_path = |name: &str| {
+        format!("GET {API}/{{alice}} ?include=path,allowableOperations&relativePath={name}")
+    };
+    let folders = |id: &str| {
+        format!(
+            "GET {API}/{{{id}}}/children ?skipCount=0&maxItems=1000&where=(isFolder=true)&include=properties,aspectNames,allowableOperations"
+        )
+    };
+    let files = |id: &str| {
+        format!(
+            "GET {API}/{{{id}}}/children ?skipCount=0&maxItems=1000&orderBy=createdAt ASC&where=(isFile=true)&include=properties,aspectNames,allowableOperations"
+        )
+    };
+    let selected = |exists: u32, unseen: &str, next: u32| {
+        format!(
+            "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)\r\n* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)] Flags permitted\r\n* {exists} EXISTS\r\n* 0 RECENT\r\n{unseen}* OK [UIDVALIDITY n] UIDs valid\r\n* OK [UIDNEXT {next}] Predicted next UID\r\n"
+        )
+    };
+    let renamed_name = format!("{ALLOWED}2");
+    let words = ["zq", "or", "type", "cm", "content", "2f"]
+        .map(|w| format!("(TEXT:*{w}* OR cm:name:*{w}* OR cm:title:*{w}* OR cm:description:*{w}*)"))
+        .join(" AND ");
+    let afts = serde_json::json!({
+        "fields": ["id"],
+        "limits": {"permissionEvaluationCount": 1000000, "permissionEvaluationTime": 60000},
+        "paging": {"maxItems": 1000, "skipCount": 0},
+        "query": {
+            "language": "afts",
+            "query": format!("PARENT:\"workspace://SpacesStore/{{INBOX}}\" AND ({words})"),
+        },
+    });
+    let expected: Vec<(String, Vec<String>)> = vec![
+        (
+            "a NO [CANNOT] mailbox names cannot contain \" (the repository does not allow it)\r\n".into(),
+            vec![by_path(HOSTILE)],
+        ),
+        ("b NO [NONEXISTENT] no such mailbox\r\n".into(), vec![by_path(HOSTILE)]),
+        ("c NO [NONEXISTENT] no such mailbox\r\n".into(), vec![by_path(HOSTILE)]),
+        (
+            "d OK CREATE completed\r\n".into(),
+            vec![
+                by_path(ALLOWED),
+                format!(
+                    "POST {API}/{{alice}}/children {}",
+                    serde_json::json!({"name": ALLOWED, "nodeType": "cm:folder"})
+                ),
+            ],
+        ),
+        (
+            format!("{}e OK [READ-WRITE] SELECT completed\r\n", selected(0, "", 1)),
+            vec![by_path(ALLOWED), folders(ALLOWED), files(ALLOWED)],
+        ),
+        (
+            "f OK RENAME completed\r\n".into(),
+            vec![
+                by_path(ALLOWED),
+                by_path(&renamed_name),
+                format!("GET {API}/{{alice}} ?include=allowableOperations,path"),
+                format!(
+                    "PUT {API}/{{{renamed_name}}} {}",
+                    serde_json::json!({"name": renamed_name})
+                ),
+            ],
+        ),
+        (
+            "g OK DELETE completed\r\n".into(),
+            vec![
+                by_path(&renamed_name),
+                folders(&renamed_name),
+                by_path(&renamed_name),
+                format!("DELETE {API}/{{{renamed_name}}}"),
+            ],
+        ),
+        (
+            "h NO [CANNOT] a mailbox name level cannot be empty, . or ..\r\n".into(),
+            vec![],
+        ),
+        (
+            "i NO [CANNOT] a mailbox name level cannot be empty, . or ..\r\n".into(),
+            vec![],
+        ),
+        (
+            format!(
+                "{}j OK [READ-WRITE] SELECT completed\r\n",
+                selected(6, "* OK [UNSEEN 3] First unseen\r\n", 7)
+            ),
+            vec![by_path("INBOX"), folders("INBOX"), files("INBOX")],
+        ),
+        (
+            "* SEARCH\r\nk OK SEARCH completed\r\n".into(),
+            vec![
+                format!(
+                    "GET {API}/{{INBOX}}/children ?skipCount=0&maxItems=1&orderBy=modifiedAt DESC&where=(isFile=true)&fields=id,modifiedAt"
+                ),
+                format!("POST /alfresco/api/-default-/public/search/versions/1/search {afts}"),
+            ],
+        ),
+        (
+            "* 7 EXISTS\r\n* 1 RECENT\r\nl OK [APPENDUID n 7] APPEND completed\r\n".into(),
+            vec![
+                by_path("INBOX"),
+                folders("INBOX"),
+                by_path("INBOX"),
+                format!(
+                    "POST {API}/{{INBOX}}/children ?include=allowableOperations form{:?}",
+                    [
+                        "name",
+                        "nodeType",
+                        "autoRename",
+                        "versioningEnabled",
+                        "aspectNames",
+                        "imap:dateReceived",
+                        "imap:messageFrom",
+                        "cm:originator",
+                        "imap:messageSubject",
+                        "cm:title",
+                        "cm:description",
+                        "cm:subjectline",
+                        "imap:messageId",
+                        "filedata",
+                    ]
+                ),
+                files("INBOX"),
+            ],
+        ),
+        (
+            format!(
+                "* 7 FETCH (UID 7 ENVELOPE (NIL \"Zq\\\"'\\\\%2F*:&x=1#f?${{x}}<#if>\" {from} {from} {from} NIL NIL NIL NIL \"<Zq-9@example.com>\"))\r\nm OK FETCH completed\r\n",
+                from = "((\"Zq\\\" <x>\" NIL \"alice\" \"example.com\"))"
+            ),
+            vec![],
+        ),
+        (
+            "n NO [CANNOT] Invalid mailbox name: byte 0x0d is not allowed in a modified UTF-7 name\r\n"
+                .into(),
+            vec![],
+        ),
+    ];
+    assert_eq!(transcript.len(), expected.len());
+    for ((command, answer, requests), (want_answer, want_requests)) in
+        transcript.iter().zip(&expected)
+    {
+        let answer = uid_validity_hidden(answer);
+        eprintln!("C: {command:?}\nS: {answer:?}");
+        for request in requests {
+            eprintln!("R: {request}");
+        }
+        assert_eq!(&answer, want_answer, "the answer to {command:?}");
+        assert_eq!(requests, want_requests, "the requests for {command:?}");
+    }
+    // The subject reached the repository as one property value, exactly as written.
+    let inbox = product.emulator.node_id("Imap Home/alice/INBOX").unwrap();
+    let subject = product.emulator.with_repository(|r| {
+        r.live(&inbox)
+            .unwrap()
+            .children
+            .iter()
+            .filter_map(|c| r.live(c))
+            .find(|n| format!("{:?}", n.props).contains("Zq-9@example.com"))
+            .map(|n| format!("{:?}", n.props.get("imap:messageSubject")))
+    });
+    let subject = subject.expect("the appended e-mail");
+    assert!(subject.contains(&format!("{HOSTILE:?}")), "{subject}");
+}
+
+/// `answer` with UIDVALIDITY values (which depend on the clock) written as `n`.
+fn uid_validity_hidden(answer: &str) -> String {
+    let hide = |text: &str, marker: &str| {
+        let mut out = String::new();
+        let mut rest = text;
+        while let Some(at) = rest.find(marker) {
+            let after = &rest[at + marker.len()..];
+            let digits = after.chars().take_while(char::is_ascii_digit).count();
+            out.push_str(&rest[..at + marker.len()]);
+            out.push('n');
+            rest = &after[digits..];
+        }
+        out.push_str(rest);
+        out
+    };
+    hide(&hide(answer, "[UIDVALIDITY "), "[APPENDUID ")
 }

@@ -1,54 +1,34 @@
 //! What the product writes about credentials: every log line of this test process is captured
 //! at TRACE level (the product's, the REST client's, hyper's and rustls's), and no password,
 //! ticket or token of the test users may appear in it, nor in any answer a client got, nor in
-//! the REST metrics. Failed logins are throttled per address and per user (below the
+//! the REST metrics; the same for the product binary run as a child process; and, run after the
+//! whole test suite, the same for every log the suite captured (see `tests/common/logs.rs`). Failed logins are throttled per address and per user (below the
 //! repository's own lockout), each with one clear log line that names the user and the
 //! address and not the password.
 
 mod common;
 
-use std::io::Write;
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
 
 use alfresco_imap::emulator::{EmulatorOptions, Fault, HomeSetup, NewPerson};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use common::client::RawClient;
-use common::product::{Product, eventually, fast_emulator};
+use common::product::{Product, ProductProcess, eventually, fast_emulator};
+use common::secrets::{Secret, scan_dir, scan_text, test_secrets};
+
+/// Starts capturing this process's logs at TRACE level (the product's, the REST client's,
+/// hyper's and rustls's) into its file in the test log directory.
+fn logs() {
+    common::logs::capture_with("trace").expect("this suite's logs are captured");
+}
 
 /// Everything logged by this process so far.
-#[derive(Clone)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-fn logs() -> Captured {
-    static LOGS: OnceLock<Captured> = OnceLock::new();
-    LOGS.get_or_init(|| {
-        let captured = Captured(Arc::new(Mutex::new(Vec::new())));
-        let writer = captured.clone();
-        tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::TRACE)
-            .with_ansi(false)
-            .with_writer(move || writer.clone())
-            .init();
-        captured
-    })
-    .clone()
-}
-
 fn log_text() -> String {
-    String::from_utf8_lossy(&logs().0.lock().unwrap()).into_owned()
+    common::logs::own_text()
 }
 
 fn add_user(product: &Product, user: &str, password: &str) {
@@ -123,7 +103,7 @@ fn ok(answer: &str, tag: &str) {
 
 #[tokio::test]
 async fn no_password_ticket_or_token_in_logs_answers_or_metrics() {
-    let _ = logs();
+    logs();
     let product = Product::start_with(
         EmulatorOptions {
             record: true,
@@ -308,12 +288,29 @@ async fn no_password_ticket_or_token_in_logs_answers_or_metrics() {
             "a secret is in the metrics: {secret}"
         );
     }
-    println!(
+    // The scanner the whole run is checked with finds nothing either.
+    let findings = scan_text(
+        &common::logs::own_file(),
+        &logs,
+        &with_run_secrets(&secrets),
+    );
+    assert!(findings.is_empty(), "secrets in the logs: {findings:#?}");
+    eprintln!(
         "checked {} secrets against {} bytes of logs and {} bytes of answers",
         secrets.len(),
         logs.len(),
         answers.len()
     );
+}
+
+/// The suites' secrets and those a test collected.
+fn with_run_secrets(collected: &[String]) -> Vec<Secret> {
+    let mut secrets = test_secrets();
+    secrets.extend(collected.iter().map(|s| Secret {
+        text: s.clone(),
+        what: "a secret of this run".into(),
+    }));
+    secrets
 }
 
 fn tickets_asked(product: &Product, user: &str) -> Vec<u16> {
@@ -347,7 +344,7 @@ const FAILED: &str = "l NO [AUTHENTICATIONFAILED] Authentication failed\r\n";
 
 #[tokio::test]
 async fn failed_logins_are_throttled_below_the_repository_lockout_and_logged() {
-    let _ = logs();
+    logs();
     let product = Product::start_with(
         EmulatorOptions {
             record: true,
@@ -465,4 +462,175 @@ async fn failed_logins_are_throttled_below_the_repository_lockout_and_logged() {
         assert!(!logs.contains(secret), "{secret} is in the logs");
     }
     eventually("the captured logs are flushed", || !log_text().is_empty()).await;
+}
+
+/// The product binary, as operators run it, logging at TRACE: after logins of every kind, a
+/// failed one, a ticket lost and renewed, reads, a search and an upload, its stdout and stderr
+/// hold no password, ticket or token.
+#[tokio::test]
+async fn the_product_process_logs_no_secret() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let emulator = alfresco_imap::emulator::spawn(fast_emulator())
+        .await
+        .expect("emulator starts");
+    let product = ProductProcess::spawn(
+        emulator.addr().port(),
+        &[
+            "imap.sidecar.log.level=trace",
+            "imap.sidecar.cache.listingTtlMs=0",
+        ],
+    )
+    .await;
+    let mut secrets: Vec<String> = Vec::new();
+    let (mut wrong, _) = RawClient::connect(product.address).await;
+    assert_eq!(
+        wrong.command("w LOGIN alice Alice-pw-WRONG-4c1a").await,
+        "w NO [AUTHENTICATIONFAILED] Authentication failed\r\n"
+    );
+    let mut alice = product.login("alice", "alice").await;
+    let (mut bob, _) = RawClient::connect(product.address).await;
+    let plain = STANDARD.encode("\0bob\0bob");
+    ok(
+        &bob.command(&format!("b AUTHENTICATE PLAIN {plain}")).await,
+        "b",
+    );
+    for line in [
+        "c LIST \"\" \"*\"",
+        "d SELECT INBOX",
+        "e FETCH 1:* (UID FLAGS ENVELOPE BODYSTRUCTURE BODY.PEEK[])",
+        "f SEARCH TEXT \"report\"",
+        "g SELECT \"Alfresco IMAP/Sites/marketing/documentLibrary\"",
+        "h FETCH 1:2 (UID BODY.PEEK[])",
+    ] {
+        ok(&alice.command(line).await, &line[..1]);
+    }
+    let message = "From: alice@example.com\r\nSubject: child\r\n\r\nbody\r\n";
+    ok(
+        &alice
+            .command(&format!(
+                "i APPEND INBOX {{{}+}}\r\n{message}",
+                message.len()
+            ))
+            .await,
+        "i",
+    );
+    secrets.extend(emulator.ticket_of("alice"));
+    secrets.extend(emulator.ticket_of("bob"));
+    // A ticket lost and renewed with the password the session holds.
+    let ticket = emulator.ticket_of("alice").expect("alice has a ticket");
+    emulator.with_repository(|r| r.tickets().invalidate(&ticket));
+    ok(&alice.command("j SELECT INBOX").await, "j");
+    secrets.extend(emulator.ticket_of("alice"));
+    ok(&bob.command("k SELECT INBOX").await, "k");
+    ok(&alice.command("l LOGOUT").await, "l");
+    ok(&bob.command("m LOGOUT").await, "m");
+
+    let output = product.stop().await;
+    assert!(
+        output.contains("repository call"),
+        "the REST client's debug lines are in the output"
+    );
+    assert!(output.contains("login failed"), "failed logins are logged");
+    assert!(secrets.len() >= 3, "{secrets:?}");
+    let findings = scan_text(Path::new("product"), &output, &with_run_secrets(&secrets));
+    assert!(
+        findings.is_empty(),
+        "secrets in the product's output: {findings:#?}"
+    );
+    eprintln!(
+        "the product process wrote {} lines ({} bytes), none with a secret",
+        output.lines().count(),
+        output.len()
+    );
+}
+
+/// Set by `.ci/run` to the start of the run (seconds since 1970): only logs written since are
+/// checked.
+const SINCE_VAR: &str = "ALFRESCO_IMAP_TEST_LOGS_SINCE";
+
+/// Every log the test suite captured (the in-process products' and every product child's, see
+/// `tests/common/logs.rs`) is free of the test users' passwords, tickets and tokens. Run last,
+/// after `cargo test`: `cargo test --test security_logs -- --ignored --exact
+/// every_captured_log_is_free_of_secrets`.
+#[test]
+#[ignore = "checks the logs of a whole test run; .ci/run runs it after cargo test"]
+fn every_captured_log_is_free_of_secrets() {
+    let dir = common::logs::dir();
+    let since = std::env::var(SINCE_VAR).ok().map(|seconds| {
+        let seconds: u64 = seconds.parse().expect("seconds since 1970");
+        SystemTime::UNIX_EPOCH + Duration::from_secs(seconds)
+    });
+    let scan = scan_dir(&dir, since, &test_secrets());
+    eprintln!(
+        "checked {} log files ({} lines, {} bytes) in {} for secrets: {} found",
+        scan.files,
+        scan.lines,
+        scan.bytes,
+        dir.display(),
+        scan.findings.len()
+    );
+    assert!(scan.files > 0, "no captured logs in {}", dir.display());
+    assert!(
+        scan.lines > 0,
+        "the captured logs in {} are empty",
+        dir.display()
+    );
+    let report: Vec<String> = scan.findings.iter().map(ToString::to_string).collect();
+    assert!(
+        report.is_empty(),
+        "secrets in the logs:\n{}",
+        report.join("\n")
+    );
+}
+
+/// The scanner fails on a planted secret of every kind, and passes clean lines that name the
+/// users.
+#[test]
+fn the_scanner_finds_planted_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    let ticket = format!("TICKET_{}", "0123456789abcdef0123".repeat(2));
+    let clean = "INFO login failed user=alice peer=127.0.0.1:5000\n\
+                 DEBUG repository call method=POST route=/tickets status=201\n\
+                 DEBUG ticket renewed user=bob ticket=TICKET_<redacted>\n";
+    let planted = [
+        format!("DEBUG issued {ticket}"),
+        format!("TRACE authorization: Basic {}", STANDARD.encode(&ticket)),
+        "TRACE body {\"userId\":\"alice\",\"password\":\"alice\"}".to_owned(),
+        "DEBUG command a LOGIN bob bob".to_owned(),
+        "WARN Credentials { user: \"carol\", password: \"Carol-pw-0d5e9b22\" }".to_owned(),
+        format!("TRACE sasl {}", STANDARD.encode("\0bob\0bob")),
+        format!("DEBUG bearer eyJ{}", "0123456789abcdef0123".repeat(2)),
+    ];
+    std::fs::write(dir.path().join("clean.log"), clean).unwrap();
+    std::fs::write(dir.path().join("ignored.txt"), &planted[0]).unwrap();
+    let clean_scan = scan_dir(dir.path(), None, &test_secrets());
+    assert_eq!((clean_scan.files, clean_scan.lines), (1, 3));
+    assert_eq!(clean_scan.findings, vec![]);
+    std::fs::write(dir.path().join("planted.log"), planted.join("\n")).unwrap();
+    let scan = scan_dir(dir.path(), None, &test_secrets());
+    let found: Vec<(usize, &str)> = scan
+        .findings
+        .iter()
+        .map(|f| (f.line, f.what.as_str()))
+        .collect();
+    assert_eq!(
+        found,
+        vec![
+            (1, "a ticket"),
+            (2, "a ticket (base64)"),
+            (3, "alice's password"),
+            (4, "bob's password"),
+            (5, "a test password, carol's password"),
+            (6, "bob's password (SASL PLAIN)"),
+            (7, "a bearer token"),
+        ]
+    );
+    assert!(
+        scan.findings
+            .iter()
+            .all(|f| f.file.ends_with("planted.log"))
+    );
+    // Files older than the run are left out.
+    let later = SystemTime::now() + Duration::from_secs(3600);
+    assert_eq!(scan_dir(dir.path(), Some(later), &test_secrets()).files, 0);
 }

@@ -1,5 +1,7 @@
 //! The product as operators run it: an [`App`] assembled from properties, in front of an
-//! emulator on 127.0.0.1 (demo seed), optionally through a [`FaultProxy`].
+//! emulator on 127.0.0.1 (demo seed), optionally through a [`FaultProxy`]; or the product
+//! binary itself as a child process ([`ProductProcess`]). Both log into the test log directory
+//! ([`super::logs`]).
 
 #![allow(dead_code)]
 
@@ -86,6 +88,7 @@ impl Product {
     /// The product with `extra` properties, in front of an emulator started with `options`,
     /// through a fault proxy when `proxied`.
     pub async fn start_with(options: EmulatorOptions, extra: &[&str], proxied: bool) -> Self {
+        super::logs::capture();
         let _ = rustls::crypto::ring::default_provider().install_default();
         let emulator = emulator::spawn(options).await.expect("emulator starts");
         let proxy = if proxied {
@@ -141,6 +144,143 @@ impl Product {
     pub async fn shutdown(mut self) {
         if let Some(app) = self.app.take() {
             app.shutdown().await;
+        }
+    }
+}
+
+/// The product binary.
+pub const BINARY: &str = env!("CARGO_BIN_EXE_alfresco-imap");
+
+/// What `serve` prints on stderr once it listens.
+const LISTENING: &str = "alfresco-imap serve: listening on ";
+
+/// `alfresco-imap serve` as a child process of the test, in front of a repository on
+/// 127.0.0.1, with its stdout and stderr in a file of the test log directory. Killed (by its
+/// PID) when dropped.
+pub struct ProductProcess {
+    child: std::process::Child,
+    /// The plain IMAP address.
+    pub address: SocketAddr,
+    /// The IMAPS address, when enabled.
+    pub tls_address: Option<SocketAddr>,
+    /// The file holding its stdout and stderr.
+    pub log: PathBuf,
+    /// The data directory (state store, spool).
+    pub dir: tempfile::TempDir,
+}
+
+impl ProductProcess {
+    /// Runs `alfresco-imap serve` with [`properties`] for the repository on `rest_port`, logging
+    /// at `debug`, and `extra` (which wins); returns once it listens.
+    pub async fn spawn(rest_port: u16, extra: &[&str]) -> Self {
+        use std::process::{Command, Stdio};
+        let dir = tempfile::tempdir().expect("data directory");
+        let mut defines = properties(rest_port, dir.path(), &["imap.sidecar.log.level=debug"]);
+        defines.extend(extra.iter().map(|s| (*s).to_owned()));
+        let (file, log) = super::logs::child_file("product");
+        let mut command = Command::new(BINARY);
+        command.arg("serve");
+        for define in &defines {
+            command.arg("-D").arg(define);
+        }
+        let child = command
+            .env_remove("RUST_LOG")
+            .stdin(Stdio::null())
+            .stdout(Stdio::from(file.try_clone().expect("the log file")))
+            .stderr(Stdio::from(file))
+            .spawn()
+            .expect("the product binary starts");
+        let mut process = Self {
+            child,
+            address: ([127, 0, 0, 1], 0).into(),
+            tls_address: None,
+            log,
+            dir,
+        };
+        let guard = tokio::time::Instant::now() + super::client::GUARD;
+        loop {
+            let text = process.log_text();
+            if let Some(line) = text.lines().find(|l| l.starts_with(LISTENING)) {
+                process.listening(line);
+                return process;
+            }
+            if let Ok(Some(status)) = process.child.try_wait() {
+                panic!("the product exited ({status}) before listening:\n{text}");
+            }
+            assert!(
+                tokio::time::Instant::now() < guard,
+                "the product never listened:\n{text}"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    /// Takes the addresses from `listening on IMAP 127.0.0.1:1, IMAPS 127.0.0.1:2; repository …`.
+    fn listening(&mut self, line: &str) {
+        let list = line[LISTENING.len()..].split(';').next().unwrap_or("");
+        for item in list.split(", ") {
+            match item.split_once(' ') {
+                Some(("IMAP", address)) => self.address = address.parse().expect("an address"),
+                Some(("IMAPS", address)) => {
+                    self.tls_address = Some(address.parse().expect("an address"))
+                }
+                _ => panic!("unexpected listener in {line:?}"),
+            }
+        }
+    }
+
+    /// Its process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Sends `signal` to the product (and to nothing else).
+    pub fn signal(&self, signal: i32) {
+        let pid = i32::try_from(self.pid()).expect("a PID");
+        // SAFETY: kill(2) with the PID of our own child, which has not been reaped yet.
+        let result = unsafe { libc::kill(pid, signal) };
+        assert_eq!(result, 0, "kill({pid}, {signal})");
+    }
+
+    /// Everything it wrote on stdout and stderr so far.
+    pub fn log_text(&self) -> String {
+        super::logs::read(&self.log)
+    }
+
+    /// A `/proc/<pid>/status` field in KiB (`VmHWM` is the peak resident set size).
+    pub fn status_kib(&self, field: &str) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).ok()?;
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+    }
+
+    /// A connection logged in with a password.
+    pub async fn login(&self, user: &str, password: &str) -> RawClient {
+        RawClient::login(self.address, user, password).await
+    }
+
+    /// Stops it with SIGTERM (a graceful shutdown), waits for it, and returns its output.
+    pub async fn stop(mut self) -> String {
+        self.signal(libc::SIGTERM);
+        let guard = tokio::time::Instant::now() + super::client::GUARD;
+        while self.child.try_wait().expect("wait").is_none() {
+            assert!(
+                tokio::time::Instant::now() < guard,
+                "the product did not stop on SIGTERM"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        self.log_text()
+    }
+}
+
+impl Drop for ProductProcess {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
         }
     }
 }

@@ -104,6 +104,7 @@ impl TestServer {
 
     /// A server with options.
     pub async fn with(options: Options) -> Self {
+        super::logs::capture();
         let clock = ManualClock::new(alfresco_imap::mailbox::memory::test_date());
         let shared_clock: SharedClock = clock.clone();
         let repository = MemoryRepository::new(shared_clock.clone());
