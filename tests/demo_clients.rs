@@ -3,8 +3,9 @@
 //! server), driven by Python's `imaplib` and by `mbsync`, as the demo user alice. Afterwards
 //! the repository is read back over its REST API (the demo's emulator), as alice.
 //!
-//! Needs `python3` and `mbsync` (Debian packages `python3`, `isync`); a test whose program is
-//! missing is skipped with a message, or fails when `ALFRESCO_IMAP_REQUIRE_EXTERNAL=1`.
+//! Needs `python3`, `mbsync` and `curl` (Debian packages `python3`, `isync`, `curl`); a test
+//! whose program is missing is skipped with a message, or fails when
+//! `ALFRESCO_IMAP_REQUIRE_EXTERNAL=1`.
 
 mod common;
 
@@ -14,8 +15,8 @@ use std::process::Stdio;
 use common::alfresco::append;
 use common::client::{GUARD, RawClient};
 use common::real_clients::{
-    ImaplibPlan, Mbsync, Target, imaplib_session, lf, mbsync_available, python_available,
-    without_tuid,
+    Curl, ImaplibPlan, Mbsync, Target, curl_available, imaplib_session, lf, mbsync_available,
+    python_available, url_path, without_tuid,
 };
 use common::rest::{Api, Auth};
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -327,6 +328,51 @@ async fn mbsync_mirrors_alices_demo_account() {
     );
     let last = mbsync.sync().await;
     assert_eq!(last.transfers(), Vec::<String>::new(), "{}", last.output);
+    demo.stop().await;
+}
+
+// ---------------------------------------------------------------------------------------
+// curl, as the README tells a newcomer
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn curl_browses_the_demo() {
+    if !curl_available("curl_browses_the_demo") {
+        return;
+    }
+    let demo = Demo::start().await;
+    let api = demo.alice();
+    let target = demo.target(ALICE_MAILBOXES);
+    let curl = Curl::new(&target);
+    // `LIST "" *`: every mailbox of alice's.
+    let list = String::from_utf8(curl.get("", &[]).await).expect("UTF-8");
+    let mut names = common::alfresco::listed(&list);
+    names.sort();
+    assert_eq!(names, ALICE_MAILBOXES, "{list}");
+    assert!(
+        list.starts_with("* LIST (\\HasNoChildren) \"/\" INBOX\r\n"),
+        "{list}"
+    );
+    // The first e-mail, byte for byte as stored.
+    let inbox = contents(&api, "Imap Home/alice/INBOX").await;
+    assert_eq!(curl.get("INBOX;UID=1", &[]).await, inbox[0]);
+    // The first document of the site's library, as a generated message naming its node.
+    let library = files(&api, "Sites/marketing/documentLibrary").await;
+    let id = node_id(
+        &api,
+        &format!("Sites/marketing/documentLibrary/{}", library[0].0),
+    )
+    .await;
+    let path = url_path("Alfresco IMAP/Sites/marketing/documentLibrary");
+    let mail = curl.get(&format!("{path};UID=1"), &[]).await;
+    let text = String::from_utf8(mail).expect("ASCII");
+    assert!(
+        text.contains(&format!("\r\nX-Alfresco-NodeRef-ID: {id}\r\n")),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("\r\nMessage-ID: <{id}@alfresco.org>\r\n")),
+        "{text}"
+    );
     demo.stop().await;
 }
 
