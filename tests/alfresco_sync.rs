@@ -309,3 +309,104 @@ async fn listings_use_the_page_size_and_the_query_of_the_design() {
     assert_eq!(children_queries(&e.take_recorded(), &doclib), expected);
     product.shutdown().await;
 }
+
+// ---------------------------------------------------------------------------------------
+// A large e-mail's header is read with a Range
+
+/// The `Range` header of a recorded request, if any.
+fn range_of(exchange: &Exchange) -> Option<String> {
+    exchange
+        .request
+        .headers
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case("range"))
+        .map(|(_, value)| value.clone())
+}
+
+#[tokio::test]
+async fn a_large_e_mails_header_is_read_with_a_range() {
+    let server = AlfrescoServer::start().await;
+    let inbox = server.id("Imap Home/alice/INBOX");
+    let header = "From: Carol Clark <carol@partner.example>\r\n\
+                  To: Alice Adams <alice@example.com>\r\n\
+                  Subject: The big report\r\n\
+                  Date: Wed, 11 Mar 2026 08:00:00 +0000\r\n\
+                  Message-ID: <big-report@partner.example>\r\n\
+                  MIME-Version: 1.0\r\n\
+                  Content-Type: text/plain; charset=us-ascii\r\n\
+                  \r\n";
+    let line = "All figures of the year, line after line, for the whole company.\r\n";
+    let lines = 5000;
+    let email = format!("{header}{}", line.repeat(lines));
+    let id = server
+        .emulator
+        .create_file(
+            &inbox,
+            "Message_big.eml",
+            email.clone().into_bytes(),
+            "alice",
+        )
+        .expect("file");
+    server.emulator.with_repository(|r| {
+        let node = r.node_mut(&id).expect("node");
+        node.aspects.insert("imap:imapContent".into());
+        if let Some(content) = node.content.as_mut() {
+            content.mimetype = "message/rfc822".into();
+        }
+    });
+    let mut c = server.login("alice").await;
+    assert_eq!(exists(&select(&mut c, "INBOX").await), 7);
+    let downloads = |server: &AlfrescoServer| -> Vec<Exchange> {
+        server
+            .emulator
+            .take_recorded()
+            .into_iter()
+            .filter(|x| x.request.path.ends_with(&format!("/nodes/{id}/content")))
+            .collect()
+    };
+    downloads(&server);
+
+    let envelope = "ENVELOPE (\"Wed, 11 Mar 2026 08:00:00 +0000\" \"The big report\" \
+                    ((\"Carol Clark\" NIL \"carol\" \"partner.example\")) \
+                    ((\"Carol Clark\" NIL \"carol\" \"partner.example\")) \
+                    ((\"Carol Clark\" NIL \"carol\" \"partner.example\")) \
+                    ((\"Alice Adams\" NIL \"alice\" \"example.com\")) NIL NIL NIL \
+                    \"<big-report@partner.example>\")";
+    assert_eq!(
+        c.command("f UID FETCH 7 (ENVELOPE BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+            .await,
+        format!(
+            "* 7 FETCH (UID 7 {envelope} BODY[HEADER.FIELDS (SUBJECT)] {{27}}\r\n\
+             Subject: The big report\r\n\r\n)\r\nf OK FETCH completed\r\n"
+        )
+    );
+    let first = downloads(&server);
+    assert_eq!(first.len(), 1);
+    assert_eq!(range_of(&first[0]).as_deref(), Some("bytes=0-65535"));
+    assert_eq!(first[0].response.status, 206);
+    // The header is known now: no more downloads for header items.
+    let answer = c.command("h UID FETCH 7 (RFC822.HEADER)").await;
+    assert_eq!(
+        answer,
+        format!(
+            "* 7 FETCH (UID 7 RFC822.HEADER {{{}}}\r\n{header})\r\nh OK FETCH completed\r\n",
+            header.len()
+        )
+    );
+    assert!(downloads(&server).is_empty());
+
+    // The structure needs the whole message: read once, then kept.
+    assert_eq!(
+        c.command("b UID FETCH 7 (BODYSTRUCTURE ENVELOPE)").await,
+        format!(
+            "* 7 FETCH (UID 7 BODYSTRUCTURE (\"TEXT\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \
+             \"7bit\" {} {lines} NIL NIL NIL NIL) {envelope})\r\nb OK FETCH completed\r\n",
+            line.len() * lines
+        )
+    );
+    let whole = downloads(&server);
+    assert_eq!(whole.len(), 1);
+    assert_eq!(range_of(&whole[0]), None);
+    c.command("e UID FETCH 7 (ENVELOPE BODYSTRUCTURE)").await;
+    assert!(downloads(&server).is_empty());
+}
