@@ -1005,3 +1005,34 @@ async fn other_folders_in_sites_never_reveal_sites_that_are_not_favourites() {
     assert!(!answer.contains("engineering"), "{answer}");
     server.check_contract("other_folders_in_sites_never_reveal_sites_that_are_not_favourites");
 }
+
+// ---------------------------------------------------------------------------------------
+// The home's location
+
+#[tokio::test]
+async fn with_user_home_the_mail_lives_in_the_users_own_home_folder() {
+    let mut settings = settings();
+    settings.home_location = alfresco_imap::config::HomeLocation::UserHome;
+    let server = AlfrescoServer::with(settings, options()).await;
+    let imap_home = server.names("Imap Home/alice");
+    let documents = server.names("User Homes/alice");
+    let mut c = server.login("alice").await;
+    assert_eq!(c.command("l LIST \"\" \"%\"").await, TOP_LEVEL);
+    // The special folders and INBOX are created in `User Homes/alice`, beside its documents.
+    let mut expected = documents.clone();
+    expected.extend(strings(&["INBOX", "Sent", "Drafts", "Junk", "Archive"]));
+    let mut names = server.names("User Homes/alice");
+    names.sort();
+    expected.sort();
+    assert_eq!(names, expected);
+    let email = sample_email("Kept at home", "home@example.com");
+    let answer = append(&mut c, "a", "INBOX", "", &email).await;
+    assert!(tagged(&answer).starts_with("a OK [APPENDUID "), "{answer}");
+    assert_eq!(server.names("User Homes/alice/INBOX").len(), 1);
+    let answer = c.command("s SELECT INBOX").await;
+    assert!(answer.contains("* 1 EXISTS\r\n"), "{answer}");
+    // The IMAP home that exists in `Imap Home` is not used (one setting per deployment, never
+    // a per-user fallback).
+    assert_eq!(server.names("Imap Home/alice"), imap_home);
+    server.check_contract("with_user_home_the_mail_lives_in_the_users_own_home_folder");
+}

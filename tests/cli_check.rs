@@ -100,3 +100,56 @@ async fn check_reports_every_folder() {
 
     handle.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_reports_templates_with_unsupported_features() {
+    let handle = emulator::spawn(EmulatorOptions {
+        seed: Seed::Demo,
+        ..EmulatorOptions::default()
+    })
+    .await
+    .unwrap();
+    let folder = handle
+        .node_id("Data Dictionary/Imap Configs/Templates")
+        .unwrap();
+    for (name, text) in [
+        (
+            "emailbody_texthtml_share.ftl",
+            "<p>${document.name?html}</p>\n",
+        ),
+        (
+            "emailbody_textplain_share.ftl",
+            "<#macro m>x</#macro>\n${document.name?eval}\n",
+        ),
+        ("notes.txt", "not a template"),
+    ] {
+        handle
+            .create_file(&folder, name, text.as_bytes().to_vec(), "admin")
+            .unwrap();
+    }
+    let output = check(handle.addr().port(), "alice", &[]).await;
+    let stdout = text(&output.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(
+        lines[5],
+        format!("ok       IMAP templates folder: node {folder}"),
+        "{stdout}"
+    );
+    assert_eq!(
+        lines[6..].join("\n"),
+        "ok       template emailbody_texthtml_share.ftl\n\
+         PROBLEM  template emailbody_textplain_share.ftl cannot be used:\n\
+         \x20        template \"emailbody_textplain_share.ftl\", line 1, column 1: unknown or \
+         unsupported directive #macro\n\
+         \x20        template \"emailbody_textplain_share.ftl\", line 1, column 12: unknown or \
+         unsupported directive #macro\n\
+         \x20        template \"emailbody_textplain_share.ftl\", line 2, column 17: unknown or \
+         unsupported built-in ?eval\n\
+         \x20        fix: rewrite it with the supported FreeMarker features \
+         (docs/differences.md) or remove it; until then the next template in line is used\n\
+         1 problem(s)",
+        "{stdout}"
+    );
+    assert_eq!(output.status.code(), Some(1));
+    handle.shutdown().await;
+}

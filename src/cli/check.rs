@@ -1,6 +1,7 @@
 //! `alfresco-imap check`: loads the configuration, logs in as a test user, resolves every folder
 //! the configuration names (each mount point, the IMAP home root, the COMMON attachments folder
-//! when used, and the repository's IMAP templates folder) and prints one line per item with what
+//! when used, and the repository's IMAP templates folder, with every template in it checked for
+//! FreeMarker features this server does not support) and prints one line per item with what
 //! to do about a problem. Status 0 when everything resolves, 1 otherwise, 2 for invalid
 //! configuration.
 
@@ -11,6 +12,7 @@ use super::repository::ready_client;
 use super::{CheckArgs, EXIT_FAILURE, EXIT_INVALID, load_config, report_errors, runtime};
 use crate::alfresco::{Password, RepoSession, resolve_folder};
 use crate::config::{AttachmentsMode, ImapConfig, RepositoryFolder, RepositoryPath};
+use crate::mailbox::alfresco::check_repository_templates;
 
 /// Alfresco's folder of IMAP templates, below Company Home.
 pub const TEMPLATES_PATH: &str =
@@ -112,6 +114,7 @@ pub async fn check(config: &ImapConfig, user: &str, password: Password) -> (Stri
         Some(folder) => {
             let label = "IMAP templates folder";
             problems += item(&mut out, &session, label, &folder, false).await;
+            problems += templates(&mut out, &session).await;
         }
         None => {
             let _ = writeln!(
@@ -164,6 +167,37 @@ async fn item(
             0
         }
     }
+}
+
+/// Writes one line per `.ftl` file of the repository's templates folder: `ok`, or what it
+/// uses that this server cannot render (such a template is skipped for the next candidate).
+/// Returns the number of templates with problems.
+async fn templates(out: &mut String, session: &RepoSession) -> usize {
+    let reports = match check_repository_templates(session).await {
+        Ok(reports) => reports,
+        Err(error) => {
+            let _ = writeln!(out, "warning  IMAP templates cannot be read: {error}");
+            return 0;
+        }
+    };
+    let mut problems = 0;
+    for report in reports {
+        if report.problems.is_empty() {
+            let _ = writeln!(out, "ok       template {}", report.name);
+            continue;
+        }
+        problems += 1;
+        let _ = writeln!(out, "PROBLEM  template {} cannot be used:", report.name);
+        for problem in &report.problems {
+            let _ = writeln!(out, "         {problem}");
+        }
+        let _ = writeln!(
+            out,
+            "         fix: rewrite it with the supported FreeMarker features \
+             (docs/differences.md) or remove it; until then the next template in line is used"
+        );
+    }
+    problems
 }
 
 /// Alfresco's IMAP templates folder as a [`RepositoryFolder`].

@@ -1,6 +1,8 @@
 //! What the session knows about a message's bytes without reading them again: its summary
 //! (ENVELOPE, BODYSTRUCTURE, part offsets) and its header block, kept in the state store (a
-//! message is downloaded at most once) and in a bounded in-memory cache in front of it.
+//! message is downloaded at most once) and in a bounded in-memory cache in front of it. When
+//! only the header is needed and nothing is known yet, a large stored message is read with a
+//! `Range` up to the end of its header ([`header_info`]).
 
 use std::sync::Arc;
 
@@ -168,6 +170,73 @@ pub async fn message_info(
     Ok(info)
 }
 
+/// How many bytes are asked for (with a `Range`) when only a stored message's header block is
+/// needed and its summary is not known yet. A header longer than this, or a message not larger
+/// than it, is read whole instead.
+pub const HEADER_RANGE: u64 = 64 * 1024;
+
+/// The info of a message when only its header block is needed (ENVELOPE, `HEADER`,
+/// `HEADER.FIELDS`): like [`message_info`], except that a stored message larger than
+/// [`HEADER_RANGE`] whose summary is not known yet is read only up to the end of its header.
+/// That info describes the header alone (its body structure is not the message's), so it is
+/// kept in memory under its own key and never in the state store: the first need of the whole
+/// structure still reads the message, once.
+pub async fn header_info(
+    ctx: &ServerContext,
+    mailboxes: &dyn Mailboxes,
+    mailbox: &MailboxInfo,
+    message: &Message,
+) -> Result<Arc<MessageInfo>, MailboxError> {
+    let key = info_key(message);
+    if let Some(info) = ctx.messages.get(&key).await {
+        return Ok(info);
+    }
+    let header_key = format!("{key}#header");
+    if let Some(info) = ctx.messages.get(&header_key).await {
+        return Ok(info);
+    }
+    let large = message.pin.is_none() && message.item.size.is_some_and(|s| s > HEADER_RANGE);
+    if !large {
+        return message_info(ctx, mailboxes, mailbox, message).await;
+    }
+    if let Some(info) = stored(ctx, &key).await {
+        let info = Arc::new(info);
+        ctx.messages.insert(key, info.clone()).await;
+        return Ok(info);
+    }
+    let content = mailboxes
+        .content(mailbox, &message.item_ref(), Some(0..HEADER_RANGE))
+        .await?;
+    let mut bytes = Vec::with_capacity(usize::try_from(content.length).unwrap_or(0));
+    let mut stream = content.stream;
+    while let Some(chunk) = stream.next().await {
+        bytes.extend_from_slice(&chunk?);
+        if bytes.len() as u64 > HEADER_RANGE {
+            return Err(MailboxError::MessageGone);
+        }
+    }
+    let Some(end) = header_end(&bytes) else {
+        return message_info(ctx, mailboxes, mailbox, message).await;
+    };
+    let info = Arc::new(MessageInfo::of(&bytes[..end]));
+    ctx.messages.insert(header_key, info.clone()).await;
+    Ok(info)
+}
+
+/// The length of the header block of `bytes` (up to and including the first empty line, CRLF
+/// or bare LF), if it ends inside them.
+fn header_end(bytes: &[u8]) -> Option<usize> {
+    let crlf = bytes
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|p| p + 4);
+    let lf = bytes.windows(2).position(|w| w == b"\n\n").map(|p| p + 2);
+    match (crlf, lf) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
 /// Keeps a message's info in the state store and in memory.
 async fn keep(ctx: &ServerContext, key: String, info: Arc<MessageInfo>) {
     if let Err(error) = ctx.store.put_summary(&key, &info.to_bytes()).await {
@@ -206,6 +275,14 @@ async fn stored(ctx: &ServerContext, key: &str) -> Option<MessageInfo> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn header_ends_at_the_first_empty_line() {
+        assert_eq!(header_end(b"A: b\r\n\r\nbody\r\n\r\n"), Some(8));
+        assert_eq!(header_end(b"A: b\n\nbody"), Some(6));
+        assert_eq!(header_end(b"A: b\r\n\nbody"), Some(7));
+        assert_eq!(header_end(b"A: b\r\nC: d\r\n"), None);
+    }
 
     #[test]
     fn stored_form_round_trips() {

@@ -21,7 +21,7 @@ use imap_types::fetch::{
 use imap_types::sequence::SequenceSet;
 
 use crate::imap::flags::flags_to_fetch;
-use crate::imap::messages::{MessageInfo, known_info, message_info};
+use crate::imap::messages::{MessageInfo, header_info, known_info, message_info};
 use crate::imap::output::{Body, FetchItem, FetchOutput, Output, Responder, encode_fetch_item};
 use crate::imap::selected::Message;
 use crate::imap::session::{Account, CommandResult, Completion, Failure, Session};
@@ -198,6 +198,24 @@ fn needs_info(name: &MessageDataItemName<'_>, message: &Message) -> bool {
     }
 }
 
+/// Whether an item needs nothing of the message but its header block (so that a large
+/// message's header can be read with a `Range`).
+fn needs_only_the_header(name: &MessageDataItemName<'_>) -> bool {
+    match name {
+        MessageDataItemName::Envelope | MessageDataItemName::Rfc822Header => true,
+        MessageDataItemName::BodyExt {
+            section: Some(section),
+            ..
+        } => matches!(
+            section,
+            Section::Header(None)
+                | Section::HeaderFields(None, _)
+                | Section::HeaderFieldsNot(None, _)
+        ),
+        _ => false,
+    }
+}
+
 /// The items for one message, in the order asked for.
 async fn answer(
     ctx: &crate::imap::ServerContext,
@@ -214,6 +232,12 @@ async fn answer(
     } else if message.expunged {
         // Gone underneath this session: answer from what is known, or not at all.
         Some(known_info(ctx, message).await.ok_or(Skip::Gone)?)
+    } else if names
+        .iter()
+        .filter(|n| needs_info(n, message))
+        .all(needs_only_the_header)
+    {
+        Some(header_info(ctx, mailboxes, mailbox, message).await?)
     } else {
         Some(message_info(ctx, mailboxes, mailbox, message).await?)
     };
