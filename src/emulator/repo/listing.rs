@@ -269,19 +269,25 @@ impl Repository {
                 "NodeId of folder is expected: {parent}"
             )));
         }
-        let mut children: Vec<&Node> = folder
+        // Each child's sort values are computed once, not once per comparison: a folder of
+        // 10 000 documents is sorted for every page and every change check.
+        let mut children: Vec<(Vec<Option<PropValue>>, &Node)> = folder
             .children
             .iter()
             .filter_map(|c| self.live(c))
             .filter(|c| filter.accepts(c))
-            .filter(|c| self.has_perm(actor, &c.id, Perm::Read))
+            .filter(|c| self.has_perm_on(actor, c, Perm::Read))
+            .map(|c| {
+                let values = keys
+                    .iter()
+                    .map(|key| sort_value(self, c, &key.field))
+                    .collect();
+                (values, c)
+            })
             .collect();
-        children.sort_by(|a, b| {
-            for key in keys {
-                let ord = compare(
-                    sort_value(self, a, &key.field).as_ref(),
-                    sort_value(self, b, &key.field).as_ref(),
-                );
+        children.sort_by(|(a_values, a), (b_values, b)| {
+            for ((key, a_value), b_value) in keys.iter().zip(a_values).zip(b_values) {
+                let ord = compare(a_value.as_ref(), b_value.as_ref());
                 let ord = if key.ascending { ord } else { ord.reverse() };
                 if ord != Ordering::Equal {
                     return ord;
@@ -289,7 +295,7 @@ impl Repository {
             }
             a.seq.cmp(&b.seq)
         });
-        Ok(children)
+        Ok(children.into_iter().map(|(_, node)| node).collect())
     }
 }
 

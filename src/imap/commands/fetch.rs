@@ -21,7 +21,7 @@ use imap_types::fetch::{
 use imap_types::sequence::SequenceSet;
 
 use crate::imap::flags::flags_to_fetch;
-use crate::imap::messages::{MessageInfo, known_info, message_info};
+use crate::imap::messages::{MessageInfo, known_info, message_info, prefetch_infos};
 use crate::imap::output::{Body, FetchItem, FetchOutput, Output, Responder, encode_fetch_item};
 use crate::imap::selected::Message;
 use crate::imap::session::{Account, CommandResult, Completion, Failure, Session};
@@ -30,6 +30,10 @@ use crate::message::section::{
     SectionError, SectionPlan, apply_partial, binary, binary_size, locate,
 };
 use crate::state::{FlagOp, FlagUpdate, Flags};
+
+/// Messages whose summaries are made known together before they are answered (one state
+/// store read and at most one write per chunk, instead of one each per message).
+const PREFETCH: usize = 512;
 
 /// Why one message could not be answered.
 enum Skip {
@@ -116,7 +120,17 @@ impl Session {
         let sets_seen = !selected.read_only && names.iter().any(sets_seen);
         let mailbox = selected.info.clone();
         let mut gone = false;
-        for index in indexes {
+        for chunk in indexes.chunks(PREFETCH) {
+            let wanted: Vec<&Message> = chunk
+                .iter()
+                .map(|&index| &selected.messages[index])
+                .filter(|m| !m.expunged && changed_since.is_none_or(|since| m.modseq > since))
+                .filter(|m| names.iter().any(|name| needs_info(name, m)))
+                .collect();
+            if wanted.len() > 1 {
+                prefetch_infos(&ctx, &account.mailboxes, &mailbox, &wanted).await;
+            }
+            for &index in chunk {
             let message = selected.messages[index].clone();
             if changed_since.is_some_and(|since| message.modseq <= since) {
                 continue;
@@ -159,6 +173,7 @@ impl Session {
             }
             let seq = NonZeroU32::new(index as u32 + 1).unwrap_or(NonZeroU32::MIN);
             out.send(Output::Fetch(FetchOutput { seq, items })).await?;
+            }
         }
         if gone {
             return Err(Failure::no(
