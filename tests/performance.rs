@@ -137,7 +137,9 @@ fn file_listings(server: &AlfrescoServer, folder: &str) -> usize {
         .filter(|x| x.request.method == "GET" && x.request.path.ends_with(&path))
         .filter(|x| {
             let query = &x.request.query;
-            query.iter().any(|(k, v)| k == "where" && v.contains("isFile"))
+            query
+                .iter()
+                .any(|(k, v)| k == "where" && v.contains("isFile"))
                 && !query.iter().any(|(k, v)| k == "maxItems" && v == "1")
         })
         .count()
@@ -162,8 +164,7 @@ async fn sessions_opening_one_folder_at_once_list_it_once() {
     ));
     let before = file_listings(&server, &folder);
     let select = format!("s SELECT \"{DOCLIB_MAILBOX}\"");
-    let answers =
-        futures::future::join_all(sessions.iter_mut().map(|c| c.command(&select))).await;
+    let answers = futures::future::join_all(sessions.iter_mut().map(|c| c.command(&select))).await;
     for answer in &answers {
         assert!(tagged(answer).starts_with("s OK"), "{answer}");
     }
@@ -196,7 +197,11 @@ async fn a_recent_listing_is_reused_only_while_the_folder_is_unchanged() {
     let mut second = server.login("alice").await;
     let again = second.command(&select).await;
     assert_eq!(exists(&again), shown);
-    assert_eq!(file_listings(&server, &folder), before, "reused, not listed");
+    assert_eq!(
+        file_listings(&server, &folder),
+        before,
+        "reused, not listed"
+    );
 
     server
         .emulator

@@ -586,10 +586,15 @@ async fn search_text(count: usize, args: &Args) -> Result<Report> {
     let outcome = search_runs(&mut sidecar, args.runs.max(1)).await;
     sidecar.stop().await;
     emulator.stop().await;
-    let (times, calls, matches) = outcome?;
+    let (times, calls, matches, cpu) = outcome?;
     let mut report = Report::new(format!("search-text-{count}"));
     report.figure("messages", "messages in the folder", count, "");
-    report.figure("runs", "searches (one session, folder selected)", times.len(), "");
+    report.figure(
+        "runs",
+        "searches (one session, folder selected)",
+        times.len(),
+        "",
+    );
     report.figure(
         "ms",
         &format!("UID SEARCH TEXT {SEARCH_WORD}, ms"),
@@ -597,12 +602,22 @@ async fn search_text(count: usize, args: &Args) -> Result<Report> {
         "< 1000",
     );
     report.figure("rest_calls", "REST calls per search", median_u64(calls), "");
-    report.figure("matches", "messages found", matches, &(count / 4).to_string());
+    report.figure("cpu_ms", "sidecar CPU per search, ms", ms(median(cpu)), "");
+    report.figure(
+        "matches",
+        "messages found",
+        matches,
+        &(count / 4).to_string(),
+    );
     Ok(report)
 }
 
-/// Selects the big folder, then times `runs` searches: (times, REST calls each, matches).
-async fn search_runs(sidecar: &mut Sidecar, runs: usize) -> Result<(Vec<Duration>, Vec<u64>, usize)> {
+/// What [`search_runs`] measured: times, REST calls and sidecar CPU of each search, and the
+/// number of messages found.
+type Searches = (Vec<Duration>, Vec<u64>, usize, Vec<Duration>);
+
+/// Selects the big folder, then times `runs` searches.
+async fn search_runs(sidecar: &mut Sidecar, runs: usize) -> Result<Searches> {
     let mailbox = find_mailbox(sidecar.imap, "bench", "/docs").await?;
     let mut client = Client::connect(sidecar.imap).await?;
     client.login("bench", PASSWORD).await?;
@@ -613,25 +628,36 @@ async fn search_runs(sidecar: &mut Sidecar, runs: usize) -> Result<(Vec<Duration
     let mut times = Vec::new();
     let mut calls = Vec::new();
     let mut matches = 0;
+    let mut cpu = Vec::new();
     for _ in 0..runs {
         let before = sidecar.calls().await?;
+        let cpu0 = procfs::cpu_time(sidecar.pid()).unwrap_or_default();
         let start = Instant::now();
         let reply = client
             .command(&format!("UID SEARCH TEXT {SEARCH_WORD}"))
             .await?
             .ok("SEARCH")?;
         times.push(start.elapsed());
+        cpu.push(
+            procfs::cpu_time(sidecar.pid())
+                .unwrap_or_default()
+                .saturating_sub(cpu0),
+        );
         let delta = sidecar.calls().await? - before;
         delta.show("SEARCH TEXT");
         calls.push(delta.total);
         matches = reply
             .untagged
             .iter()
-            .filter_map(|line| String::from_utf8_lossy(line).strip_prefix("* SEARCH").map(|rest| rest.split_whitespace().count()))
+            .filter_map(|line| {
+                String::from_utf8_lossy(line)
+                    .strip_prefix("* SEARCH")
+                    .map(|rest| rest.split_whitespace().count())
+            })
             .sum();
     }
     let _ = client.command("LOGOUT").await;
-    Ok((times, calls, matches))
+    Ok((times, calls, matches, cpu))
 }
 
 // ----- 2. many-sessions -----

@@ -263,6 +263,20 @@ impl Repository {
         filter: &ChildFilter,
         keys: &[SortKey],
     ) -> Result<Vec<&Node>, ApiError> {
+        self.children_window(actor, parent, filter, keys, usize::MAX)
+    }
+
+    /// [`Repository::children`], with only the first `window` in order (the rest follow in
+    /// no particular order): a page, or the one-item change check, of a big folder does not
+    /// sort the whole folder.
+    pub fn children_window(
+        &self,
+        actor: &Actor,
+        parent: &str,
+        filter: &ChildFilter,
+        keys: &[SortKey],
+        window: usize,
+    ) -> Result<Vec<&Node>, ApiError> {
         let folder = self.readable(actor, parent)?;
         if !is_subclass(&folder.node_type, "cm:folder") {
             return Err(ApiError::invalid(format!(
@@ -285,7 +299,8 @@ impl Repository {
                 (values, c)
             })
             .collect();
-        children.sort_by(|(a_values, a), (b_values, b)| {
+        let order = |(a_values, a): &(Vec<Option<PropValue>>, &Node),
+                     (b_values, b): &(Vec<Option<PropValue>>, &Node)| {
             for ((key, a_value), b_value) in keys.iter().zip(a_values).zip(b_values) {
                 let ord = compare(a_value.as_ref(), b_value.as_ref());
                 let ord = if key.ascending { ord } else { ord.reverse() };
@@ -294,7 +309,14 @@ impl Repository {
                 }
             }
             a.seq.cmp(&b.seq)
-        });
+        };
+        if window < children.len() {
+            // The first `window` (in any order) before the rest, then only they are sorted.
+            children.select_nth_unstable_by(window, order);
+            children[..window].sort_by(order);
+        } else {
+            children.sort_by(order);
+        }
         Ok(children.into_iter().map(|(_, node)| node).collect())
     }
 }

@@ -131,48 +131,48 @@ impl Session {
                 prefetch_infos(&ctx, &account.mailboxes, &mailbox, &wanted).await;
             }
             for &index in chunk {
-            let message = selected.messages[index].clone();
-            if changed_since.is_some_and(|since| message.modseq <= since) {
-                continue;
-            }
-            let recent = selected.recent.contains(&message.uid);
-            let items = match answer(&ctx, &account, &mailbox, &message, &names, recent).await {
-                Ok(items) => items,
-                Err(Skip::Gone) => {
-                    gone = true;
+                let message = selected.messages[index].clone();
+                if changed_since.is_some_and(|since| message.modseq <= since) {
                     continue;
                 }
-                Err(Skip::Fail(failure)) => return Err(failure),
-            };
-            let mut items = items;
-            if sets_seen && !message.flags.seen {
-                let update = FlagUpdate {
-                    uids: vec![message.uid],
-                    op: FlagOp::Add,
-                    flags: Flags {
-                        seen: true,
-                        ..Flags::default()
-                    },
-                    unchanged_since: None,
+                let recent = selected.recent.contains(&message.uid);
+                let items = match answer(&ctx, &account, &mailbox, &message, &names, recent).await {
+                    Ok(items) => items,
+                    Err(Skip::Gone) => {
+                        gone = true;
+                        continue;
+                    }
+                    Err(Skip::Fail(failure)) => return Err(failure),
                 };
-                let outcome = ctx
-                    .store
-                    .store_flags(selected.mailbox_id, account.mailboxes.user(), &update)
-                    .await?;
-                for changed in outcome.changed {
-                    selected.apply_own_flags(changed.uid, &changed.flags, changed.modseq);
-                    let flags = FetchItem::data(MessageDataItem::Flags(flags_to_fetch(
-                        &changed.flags,
-                        recent,
-                    )));
-                    match names.iter().position(|n| *n == MessageDataItemName::Flags) {
-                        Some(position) => items[position] = flags,
-                        None => items.push(flags),
+                let mut items = items;
+                if sets_seen && !message.flags.seen {
+                    let update = FlagUpdate {
+                        uids: vec![message.uid],
+                        op: FlagOp::Add,
+                        flags: Flags {
+                            seen: true,
+                            ..Flags::default()
+                        },
+                        unchanged_since: None,
+                    };
+                    let outcome = ctx
+                        .store
+                        .store_flags(selected.mailbox_id, account.mailboxes.user(), &update)
+                        .await?;
+                    for changed in outcome.changed {
+                        selected.apply_own_flags(changed.uid, &changed.flags, changed.modseq);
+                        let flags = FetchItem::data(MessageDataItem::Flags(flags_to_fetch(
+                            &changed.flags,
+                            recent,
+                        )));
+                        match names.iter().position(|n| *n == MessageDataItemName::Flags) {
+                            Some(position) => items[position] = flags,
+                            None => items.push(flags),
+                        }
                     }
                 }
-            }
-            let seq = NonZeroU32::new(index as u32 + 1).unwrap_or(NonZeroU32::MIN);
-            out.send(Output::Fetch(FetchOutput { seq, items })).await?;
+                let seq = NonZeroU32::new(index as u32 + 1).unwrap_or(NonZeroU32::MIN);
+                out.send(Output::Fetch(FetchOutput { seq, items })).await?;
             }
         }
         if gone {

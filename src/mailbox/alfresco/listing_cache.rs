@@ -129,7 +129,11 @@ impl ListingCache {
         self.list(key, list).await
     }
 
-    async fn list<L, LF>(&self, key: ListingKey, list: L) -> Result<Arc<SharedListing>, MailboxError>
+    async fn list<L, LF>(
+        &self,
+        key: ListingKey,
+        list: L,
+    ) -> Result<Arc<SharedListing>, MailboxError>
     where
         L: FnOnce() -> LF,
         LF: Future<Output = Result<Listing, MailboxError>> + Send + 'static,
@@ -183,7 +187,11 @@ mod tests {
             let _ = release.send(true);
         };
         let (results, ()) = tokio::join!(all, open);
-        assert!(results.iter().all(|r| r.as_ref().unwrap().listing.stamp == "1:1"));
+        assert!(
+            results
+                .iter()
+                .all(|r| r.as_ref().unwrap().listing.stamp == "1:1")
+        );
         assert_eq!(made.load(Ordering::SeqCst), 1);
     }
 

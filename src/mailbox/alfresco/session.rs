@@ -149,17 +149,30 @@ pub(super) async fn lookup_path(
     start: &str,
     names: &[String],
 ) -> Result<Node, MailboxError> {
+    lookup_path_including(session, start, names, &[]).await
+}
+
+/// [`lookup_path`], with `extra` included in the node found (e.g. its permissions), so that
+/// no second call is needed for them.
+pub(super) async fn lookup_path_including(
+    session: &RepoSession,
+    start: &str,
+    names: &[String],
+    extra: &[crate::alfresco::Include],
+) -> Result<Node, MailboxError> {
     if names
         .iter()
         .any(|n| n.is_empty() || n == "." || n == ".." || n.contains('/'))
     {
         return Err(MailboxError::NotFound);
     }
+    let mut include = vec![
+        crate::alfresco::Include::Path,
+        crate::alfresco::Include::AllowableOperations,
+    ];
+    include.extend(extra.iter().copied());
     let query = NodeQuery {
-        include: vec![
-            crate::alfresco::Include::Path,
-            crate::alfresco::Include::AllowableOperations,
-        ],
+        include,
         relative_path: Some(names.join("/")),
         ..NodeQuery::default()
     };
@@ -168,7 +181,7 @@ pub(super) async fn lookup_path(
         // The repository compares names without normalising them: a name stored decomposed
         // is found by its composed form only by comparing the names one level at a time.
         Err(MailboxError::NotFound) if !names.iter().all(|n| n.is_ascii()) => {
-            return lookup_normalised(session, start, names).await;
+            return lookup_normalised(session, start, names, extra).await;
         }
         Err(error) => return Err(error),
     };
@@ -191,7 +204,7 @@ pub(super) async fn lookup_path(
     if exact {
         Ok(node)
     } else if !names.iter().all(|n| n.is_ascii()) {
-        lookup_normalised(session, start, names).await
+        lookup_normalised(session, start, names, extra).await
     } else {
         Err(MailboxError::NotFound)
     }
@@ -203,6 +216,7 @@ async fn lookup_normalised(
     session: &RepoSession,
     start: &str,
     names: &[String],
+    extra: &[crate::alfresco::Include],
 ) -> Result<Node, MailboxError> {
     let mut current = start.to_owned();
     for name in names {
@@ -224,11 +238,13 @@ async fn lookup_normalised(
             .map(|child| child.id.clone())
             .ok_or(MailboxError::NotFound)?;
     }
+    let mut include = vec![
+        crate::alfresco::Include::Path,
+        crate::alfresco::Include::AllowableOperations,
+    ];
+    include.extend(extra.iter().copied());
     let query = NodeQuery {
-        include: vec![
-            crate::alfresco::Include::Path,
-            crate::alfresco::Include::AllowableOperations,
-        ],
+        include,
         ..NodeQuery::default()
     };
     session.node(&current, &query).await.map_err(folder_error)
