@@ -3,7 +3,10 @@
 
 mod common;
 
-use common::alfresco::AlfrescoServer;
+use std::time::Duration;
+
+use alfresco_imap::emulator::Fault;
+use common::alfresco::{AlfrescoServer, exists, tagged};
 
 const NODE: (&str, &str) = ("GET", "/nodes/{nodeId}");
 const CHILDREN: (&str, &str) = ("GET", "/nodes/{nodeId}/children");
@@ -118,4 +121,94 @@ async fn remembered_folders_are_per_user() {
         calls(&server, CHILDREN) > children_before,
         "bob's listing asked the repository as bob"
     );
+}
+
+const DOCLIB: &str = "Sites/marketing/documentLibrary";
+const DOCLIB_MAILBOX: &str = "Alfresco IMAP/Sites/marketing/documentLibrary";
+
+/// Full listings of the files of `folder` (pages of `GET nodes/{id}/children` for files, not
+/// the one-item change check), as the emulator recorded them.
+fn file_listings(server: &AlfrescoServer, folder: &str) -> usize {
+    let path = format!("/nodes/{folder}/children");
+    server
+        .emulator
+        .recorded()
+        .iter()
+        .filter(|x| x.request.method == "GET" && x.request.path.ends_with(&path))
+        .filter(|x| {
+            let query = &x.request.query;
+            query
+                .iter()
+                .any(|(k, v)| k == "where" && v.contains("isFile"))
+                && !query.iter().any(|(k, v)| k == "maxItems" && v == "1")
+        })
+        .count()
+}
+
+/// Request coalescing (issue 7): sessions of one user opening the same folder at the same
+/// moment cause one listing of it, not one each. Per user: another user's SELECT lists it
+/// again as that user. Counted in the emulator's record, never timed (the delay only keeps
+/// the first listing in flight while the others arrive).
+#[tokio::test]
+async fn sessions_opening_one_folder_at_once_list_it_once() {
+    let server = AlfrescoServer::start().await;
+    let folder = server.id(DOCLIB);
+    let mut sessions = Vec::new();
+    for _ in 0..6 {
+        sessions.push(server.login("alice").await);
+    }
+    let slow = server.emulator.add_fault(Fault::delay(
+        Some("GET"),
+        &format!("/nodes/{folder}/children"),
+        Duration::from_millis(300),
+    ));
+    let before = file_listings(&server, &folder);
+    let select = format!("s SELECT \"{DOCLIB_MAILBOX}\"");
+    let answers = futures::future::join_all(sessions.iter_mut().map(|c| c.command(&select))).await;
+    for answer in &answers {
+        assert!(tagged(answer).starts_with("s OK"), "{answer}");
+    }
+    let counts: Vec<u32> = answers.iter().map(|a| exists(a)).collect();
+    assert!(counts[0] > 0, "{counts:?}");
+    assert!(counts.iter().all(|n| *n == counts[0]), "{counts:?}");
+    assert_eq!(file_listings(&server, &folder) - before, 1);
+
+    // Permissions differ: bob's SELECT is bob's own listing.
+    server.emulator.remove_fault(slow);
+    let mut bob = server.login("bob").await;
+    let before = file_listings(&server, &folder);
+    let answer = bob.command(&select).await;
+    assert!(tagged(&answer).starts_with("s OK"), "{answer}");
+    assert_eq!(file_listings(&server, &folder) - before, 1);
+}
+
+/// A listing alice's sessions made moments ago is reused to open the folder again, after
+/// one change check; a document added meanwhile makes the check fail and the folder is
+/// listed again, so the new SELECT shows it.
+#[tokio::test]
+async fn a_recent_listing_is_reused_only_while_the_folder_is_unchanged() {
+    let server = AlfrescoServer::start().await;
+    let folder = server.id(DOCLIB);
+    let mut first = server.login("alice").await;
+    let select = format!("s SELECT \"{DOCLIB_MAILBOX}\"");
+    let answer = first.command(&select).await;
+    let shown = exists(&answer);
+    let before = file_listings(&server, &folder);
+    let mut second = server.login("alice").await;
+    let again = second.command(&select).await;
+    assert_eq!(exists(&again), shown);
+    assert_eq!(
+        file_listings(&server, &folder),
+        before,
+        "reused, not listed"
+    );
+
+    server
+        .emulator
+        .create_file(&folder, "added-meanwhile.txt", b"new".to_vec(), "alice")
+        .expect("file created");
+    let mut third = server.login("alice").await;
+    let after = third.command(&select).await;
+    assert_eq!(exists(&after), shown + 1, "{after}");
+    assert_eq!(file_listings(&server, &folder), before + 1);
 }

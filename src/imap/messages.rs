@@ -237,6 +237,92 @@ fn header_end(bytes: &[u8]) -> Option<usize> {
     }
 }
 
+/// Messages summarised side by side by [`prefetch_infos`] (rendering is CPU work).
+const RENDER_TASKS: usize = 2;
+
+/// Fewest messages worth a task of their own in [`prefetch_infos`].
+const RENDER_TASK_MIN: usize = 64;
+
+/// Makes the infos of many messages known in memory before they are answered one by one
+/// (a FETCH of a whole folder): what memory lacks is read from the state store in one call;
+/// generated messages the store lacks are summarised without reading them, a few tasks side
+/// by side, and kept in one write. Messages whose bytes would have to be read, and any that
+/// fail here, are left to [`message_info`], which reports their errors.
+pub async fn prefetch_infos(
+    ctx: &ServerContext,
+    mailboxes: &Arc<dyn Mailboxes>,
+    mailbox: &MailboxInfo,
+    messages: &[&Message],
+) {
+    let missing: Vec<(String, &Message)> = messages
+        .iter()
+        .map(|message| (info_key(message), *message))
+        .filter(|(key, _)| !ctx.messages.contains_key(key))
+        .collect();
+    if missing.is_empty() {
+        return;
+    }
+    let keys: Vec<String> = missing.iter().map(|(key, _)| key.clone()).collect();
+    let stored = match ctx.store.summaries(&keys).await {
+        Ok(stored) => stored,
+        Err(error) => {
+            tracing::warn!(%error, "could not read message summaries");
+            vec![None; keys.len()]
+        }
+    };
+    let mut generated: Vec<(String, crate::mailbox::ItemRef)> = Vec::new();
+    for ((key, message), bytes) in missing.into_iter().zip(stored) {
+        match bytes.as_deref().and_then(MessageInfo::from_bytes) {
+            Some(info) => ctx.messages.insert(key, Arc::new(info)).await,
+            // Only generated messages (pinned) are known without reading them.
+            None if message.pin.is_some() => generated.push((key, message.item_ref())),
+            None => {}
+        }
+    }
+    if generated.is_empty() {
+        return;
+    }
+    let tasks = RENDER_TASKS.min(generated.len() / RENDER_TASK_MIN).max(1);
+    let per_task = generated.len().div_ceil(tasks);
+    let mut handles = Vec::with_capacity(tasks);
+    let mut rest = generated;
+    while !rest.is_empty() {
+        let share: Vec<_> = rest.drain(..per_task.min(rest.len())).collect();
+        let mailboxes = mailboxes.clone();
+        let mailbox = mailbox.clone();
+        handles.push(tokio::spawn(async move {
+            let mut known = Vec::with_capacity(share.len());
+            for (key, item) in share {
+                if let Ok(Some(structure)) = mailboxes.known_structure(&mailbox, &item).await {
+                    let info = MessageInfo {
+                        summary: structure.summary,
+                        header: structure.header,
+                    };
+                    known.push((key, Arc::new(info)));
+                }
+            }
+            known
+        }));
+    }
+    let mut fresh = Vec::new();
+    for handle in handles {
+        match handle.await {
+            Ok(known) => fresh.extend(known),
+            Err(error) => tracing::warn!(%error, "summarising messages failed"),
+        }
+    }
+    let entries: Vec<(String, Vec<u8>)> = fresh
+        .iter()
+        .map(|(key, info)| (key.clone(), info.to_bytes()))
+        .collect();
+    if let Err(error) = ctx.store.put_summaries(&entries).await {
+        tracing::warn!(%error, "could not keep message summaries");
+    }
+    for (key, info) in fresh {
+        ctx.messages.insert(key, info).await;
+    }
+}
+
 /// Keeps a message's info in the state store and in memory.
 async fn keep(ctx: &ServerContext, key: String, info: Arc<MessageInfo>) {
     if let Err(error) = ctx.store.put_summary(&key, &info.to_bytes()).await {

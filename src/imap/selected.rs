@@ -15,7 +15,7 @@ use super::output::{FetchItem, FetchOutput, Output, Responder, SendError};
 use super::sequence::{Ranges, compact};
 use crate::mailbox::{Item, ItemRef, MailboxInfo, Mailboxes, Presence};
 use crate::state::{
-    Flags, ListedItem, MailboxId, MailboxKey, ModSeq, StateStore, Uid, View, reconcile,
+    Flags, ListedItem, MailboxId, MailboxKey, ModSeq, StateStore, Uid, View, ViewEntry, reconcile,
 };
 
 /// One message of the selected mailbox.
@@ -115,7 +115,7 @@ impl Selected {
         now: DateTime<Utc>,
     ) -> Result<(Self, Opened), crate::imap::session::Failure> {
         let record = store.open_mailbox(&key, &info.name).await?;
-        let listing = account.list(&info).await?;
+        let listing = account.list_to_open(&info).await?;
         let listed = listed_items(&listing.items);
         let view = reconcile(store, record.id, account.user(), &listed, !read_only).await?;
         let mut selected = Self {
@@ -135,8 +135,8 @@ impl Selected {
             flag_changes: BTreeSet::new(),
             announced_recent: 0,
         };
-        selected.messages = messages_of(&view, &listing.items);
         selected.take_recent(&view);
+        selected.messages = messages_of(view.entries, listing.items);
         selected.announced_recent = selected.recent.len();
         let first_unseen = selected
             .messages
@@ -212,7 +212,9 @@ impl Selected {
         self.seen_modseq = self.seen_modseq.max(view.highest_modseq);
         self.highest_modseq = self.highest_modseq.max(view.highest_modseq);
 
-        let in_view: HashMap<Uid, Message> = messages_of(&view, &listing.items)
+        self.take_recent(&view);
+        let complete = listing.complete;
+        let in_view: HashMap<Uid, Message> = messages_of(view.entries, listing.items)
             .into_iter()
             .map(|m| (m.uid, m))
             .collect();
@@ -228,7 +230,7 @@ impl Selected {
             }
         }
         let mut gone: Vec<&Message> = Vec::new();
-        if listing.complete {
+        if complete {
             gone = self
                 .messages
                 .iter()
@@ -257,7 +259,6 @@ impl Selected {
             .collect();
         arrivals.sort_by_key(|m| m.uid);
         self.new.extend(arrivals);
-        self.take_recent(&view);
         Ok(())
     }
 
@@ -483,17 +484,22 @@ pub fn listed_items(items: &[Item]) -> Vec<ListedItem> {
         .collect()
 }
 
-fn messages_of(view: &View, items: &[Item]) -> Vec<Message> {
-    view.entries
-        .iter()
+/// The messages of a view, made of the listed items they stand for (moved, not copied).
+/// A message keeps the pin stored with its UID; the listing's pin (the inputs a new UID would
+/// have been given) is dropped.
+fn messages_of(entries: Vec<ViewEntry>, items: Vec<Item>) -> Vec<Message> {
+    let mut items: Vec<Option<Item>> = items.into_iter().map(Some).collect();
+    entries
+        .into_iter()
         .filter_map(|entry| {
-            let item = items.get(entry.item)?;
+            let mut item = items.get_mut(entry.item)?.take()?;
+            item.pin = None;
             Some(Message {
                 uid: entry.uid,
-                item: item.clone(),
-                flags: entry.flags.clone(),
+                item,
+                flags: entry.flags,
                 modseq: entry.modseq,
-                pin: entry.pin.clone(),
+                pin: entry.pin,
                 expunged: false,
             })
         })

@@ -382,6 +382,14 @@ pub trait Mailboxes: Send + Sync + 'static {
     /// Lists every message of `mailbox` (paged as the repository needs).
     async fn list(&self, mailbox: &MailboxInfo) -> Result<Listing, MailboxError>;
 
+    /// Like [`Mailboxes::list`], for opening a mailbox (SELECT, EXAMINE, STATUS): a listing
+    /// this user's sessions made moments ago may be reused once the cheap change check says
+    /// the folder is unchanged, exactly as a selected mailbox is revalidated between full
+    /// listings. Never older than a write this user made through the server.
+    async fn list_to_open(&self, mailbox: &MailboxInfo) -> Result<Listing, MailboxError> {
+        self.list(mailbox).await
+    }
+
     /// Whether `mailbox` may have changed since the listing that produced `stamp` (one cheap
     /// call). `false` means certainly unchanged.
     async fn changed_since(&self, mailbox: &MailboxInfo, stamp: &str)

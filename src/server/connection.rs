@@ -20,7 +20,7 @@ use super::tls::TlsSource;
 use super::transport::Transport;
 use crate::imap::decode::{self, LiteralDecision, LiteralLimits};
 use crate::imap::framing::{Frame, Framer, FramingLimits, Mode, Overflow, nesting_exceeds};
-use crate::imap::output::{Output, Responder, SendError, write_output};
+use crate::imap::output::{Body, FetchItem, Output, Responder, SendError, write_output};
 use crate::imap::session::{Input, Problem};
 use crate::imap::{Change, ConnectionInfo, ServerContext, Session, Step};
 
@@ -102,14 +102,64 @@ pub enum Ending {
     Failed(String),
 }
 
-/// Writes a session's output to the connection.
+/// Bytes of responses collected before they are written: a FETCH of 10 000 messages is a few
+/// hundred writes, not one per message.
+const WRITE_BATCH: usize = 16 * 1024;
+
+/// Writes a session's output to the connection. Responses held in memory are collected and
+/// written in batches; [`Writer::finish`] writes the rest, and must be called before the
+/// connection waits for the client again.
 struct Writer<'a, S> {
     transport: &'a mut Transport<S>,
+    pending: Vec<u8>,
+}
+
+impl<'a, S: AsyncRead + AsyncWrite + Unpin + Send> Writer<'a, S> {
+    fn new(transport: &'a mut Transport<S>) -> Self {
+        Self {
+            transport,
+            pending: Vec::new(),
+        }
+    }
+
+    /// Writes what is collected and flushes the connection.
+    async fn finish(&mut self) -> Result<(), SendError> {
+        if !self.pending.is_empty() {
+            self.transport.write_all(&self.pending).await?;
+            self.pending.clear();
+        }
+        self.transport.flush().await?;
+        Ok(())
+    }
+}
+
+/// Whether an output is held in memory (no body streamed from the repository).
+fn in_memory(output: &Output) -> bool {
+    match output {
+        Output::Response(_) | Output::Line(_) => true,
+        Output::Fetch(fetch) => fetch.items.iter().all(|item| {
+            !matches!(
+                item,
+                FetchItem::Literal {
+                    body: Body::Stream(_),
+                    ..
+                }
+            )
+        }),
+    }
 }
 
 #[async_trait]
 impl<S: AsyncRead + AsyncWrite + Unpin + Send> Responder for Writer<'_, S> {
     async fn send(&mut self, output: Output) -> Result<(), SendError> {
+        if in_memory(&output) {
+            write_output(&mut self.pending, output).await?;
+            if self.pending.len() >= WRITE_BATCH {
+                self.finish().await?;
+            }
+            return Ok(());
+        }
+        self.finish().await?;
         let mut writer = BufWriter::with_capacity(16 * 1024, &mut *self.transport);
         write_output(&mut writer, output).await
     }
@@ -216,7 +266,12 @@ impl Connection {
         S: AsyncRead + AsyncWrite + Unpin + Send,
     {
         let greeting = self.session.greeting();
-        if let Err(error) = (Writer { transport }).send(greeting).await {
+        let mut writer = Writer::new(transport);
+        let sent = match writer.send(greeting).await {
+            Ok(()) => writer.finish().await,
+            Err(error) => Err(error),
+        };
+        if let Err(error) = sent {
             return Ending::Failed(error.to_string());
         }
         let mut changes = self.shared.context.hub.subscribe();
@@ -353,8 +408,16 @@ impl Connection {
     where
         S: AsyncRead + AsyncWrite + Unpin + Send,
     {
-        let mut writer = Writer { transport };
-        match self.session.handle(input, &mut writer).await {
+        let mut writer = Writer::new(transport);
+        let handled = match self.session.handle(input, &mut writer).await {
+            Ok(step) => writer.finish().await.map(|()| step),
+            Err(error) => {
+                // What was said before the failure still goes out, if it can.
+                let _ = writer.finish().await;
+                Err(error)
+            }
+        };
+        match handled {
             Ok(step) => {
                 self.step = step;
                 self.framer.set_mode(match step {

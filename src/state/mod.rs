@@ -382,6 +382,26 @@ pub trait StateStore: Send + Sync + 'static {
     /// Stores a message summary (idempotent: the same key always describes the same bytes).
     async fn put_summary(&self, key: &str, summary: &[u8]) -> Result<(), StateError>;
 
+    /// Stored message summaries of many keys at once, in the order of `keys` (a FETCH of a
+    /// whole folder reads them in one go instead of one transaction each).
+    async fn summaries(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, StateError> {
+        let mut out = Vec::with_capacity(keys.len());
+        for key in keys {
+            out.push(self.summary(key).await?);
+        }
+        Ok(out)
+    }
+
+    /// Stores many message summaries (`(key, summary)`), in one transaction where the backend
+    /// can: summaries are derived data, and one commit per message would make a first FETCH
+    /// of a big folder wait on the disk once per message.
+    async fn put_summaries(&self, entries: &[(String, Vec<u8>)]) -> Result<(), StateError> {
+        for (key, summary) in entries {
+            self.put_summary(key, summary).await?;
+        }
+        Ok(())
+    }
+
     /// A template text kept by its hash.
     async fn template(&self, hash: &str) -> Result<Option<String>, StateError>;
 

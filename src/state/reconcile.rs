@@ -122,20 +122,38 @@ pub async fn reconcile(
         }
     }
 
-    let by_pair = index_by_pair(&snapshot.messages);
-    let mut entries: Vec<ViewEntry> = items
-        .iter()
-        .enumerate()
-        .filter(|(index, item)| last_index.get(item.node_id.as_str()) == Some(index))
-        .filter_map(|(index, item)| {
-            let record = by_pair.get(&(item.node_id.as_str(), item.identity.as_str()))?;
-            Some(ViewEntry {
+    // Which record each listed item is: a live (node, identity) pair is one row, and node ids
+    // are unique among the items kept, so every record serves at most one entry and its flags
+    // and pin can be moved into it instead of copied (pins are most of a snapshot's bytes).
+    let matched: Vec<(usize, usize)> = {
+        let by_pair: HashMap<(&str, &str), usize> = snapshot
+            .messages
+            .iter()
+            .enumerate()
+            .map(|(at, record)| ((record.node_id.as_str(), record.identity.as_str()), at))
+            .collect();
+        items
+            .iter()
+            .enumerate()
+            .filter(|(index, item)| last_index.get(item.node_id.as_str()) == Some(index))
+            .filter_map(|(index, item)| {
+                let at = by_pair.get(&(item.node_id.as_str(), item.identity.as_str()))?;
+                Some((index, *at))
+            })
+            .collect()
+    };
+    let mut records = std::mem::take(&mut snapshot.messages);
+    let mut entries: Vec<ViewEntry> = matched
+        .into_iter()
+        .map(|(index, at)| {
+            let record = &mut records[at];
+            ViewEntry {
                 uid: record.uid,
                 item: index,
-                flags: record.flags.clone(),
+                flags: std::mem::take(&mut record.flags),
                 modseq: record.modseq,
-                pin: record.pin.clone(),
-            })
+                pin: record.pin.take(),
+            }
         })
         .collect();
     entries.sort_by_key(|entry| entry.uid);

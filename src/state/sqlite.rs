@@ -323,6 +323,30 @@ impl StateStore for SqliteStore {
             .await
     }
 
+    async fn summaries(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, StateError> {
+        let keys = keys.to_vec();
+        self.run(move |conn, now| {
+            keys.iter()
+                .map(|key| caches::summary(conn, now, key))
+                .collect()
+        })
+        .await
+    }
+
+    async fn put_summaries(&self, entries: &[(String, Vec<u8>)]) -> Result<(), StateError> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let entries = entries.to_vec();
+        self.write(move |conn, now| {
+            for (key, summary) in &entries {
+                caches::put_summary(conn, now, key, summary)?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
     async fn template(&self, hash: &str) -> Result<Option<String>, StateError> {
         let hash = hash.to_owned();
         self.read(move |conn, _| caches::template(conn, &hash))

@@ -15,6 +15,8 @@ pub enum ScenarioName {
     BigTree,
     /// Clients in a login/select/fetch/store/append/expunge/logout loop.
     Mix,
+    /// `SEARCH TEXT` in the big folder, answered through the repository's index (issue 10).
+    SearchText,
 }
 
 /// `bench [scenario...] [options]`: runs the scenarios (all when none is named) and prints a
@@ -69,6 +71,7 @@ impl Args {
             ScenarioName::LargeFile,
             ScenarioName::BigTree,
             ScenarioName::Mix,
+            ScenarioName::SearchText,
         ];
         all.into_iter()
             .filter(|s| self.scenarios.is_empty() || self.scenarios.contains(s))

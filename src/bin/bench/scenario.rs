@@ -84,6 +84,11 @@ async fn run_scenario(scenario: ScenarioName, args: &Args, dovecot: bool) -> Res
         ScenarioName::LargeFile => reports.push(large_file(args, dovecot).await?),
         ScenarioName::BigTree => reports.push(big_tree(args).await?),
         ScenarioName::Mix => reports.push(mix(args, dovecot).await?),
+        ScenarioName::SearchText => {
+            for &count in &args.folder_docs {
+                reports.push(search_text(count, args).await?);
+            }
+        }
     }
     Ok(reports)
 }
@@ -177,10 +182,15 @@ impl Sidecar {
         if tls {
             arguments.extend(["--tls-port".to_owned(), dovecot::free_port()?.to_string()]);
         }
+        // `BENCH_SIDECAR_WRAPPER="perf record -g -o sidecar.data"` profiles the sidecar (its
+        // `/proc` figures are then the wrapper's).
+        let wrapper = std::env::var("BENCH_SIDECAR_WRAPPER")
+            .map(|w| words(&w))
+            .unwrap_or_default();
         let launch = Launch {
             cpus: None,
-            wrapper: Vec::new(),
-            ready_within: Duration::from_secs(60),
+            wrapper,
+            ready_within: Duration::from_secs(600),
         };
         let worker = Worker::start(crate::sidecar_role::ROLE, &arguments, &launch).await?;
         let port = |key: &str| -> Option<SocketAddr> {
@@ -562,6 +572,92 @@ async fn dovecot_big_folder(address: SocketAddr) -> Result<(Sync, Sync, Duration
     let (noop, _) = timed_noop(&mut second).await?;
     let _ = second.command("LOGOUT").await;
     Ok((cold, warm, noop))
+}
+
+// ----- search-text (issue 10) -----
+
+/// The word searched for: the author of every fourth document (in its content, not in its
+/// name or title), so the index answers with a quarter of the folder.
+const SEARCH_WORD: &str = "Lovelace";
+
+async fn search_text(count: usize, args: &Args) -> Result<Report> {
+    let emulator = start_emulator(&words(&format!("--setup big-folder --count {count}"))).await?;
+    let mut sidecar = Sidecar::start(&emulator, false).await?;
+    let outcome = search_runs(&mut sidecar, args.runs.max(1)).await;
+    sidecar.stop().await;
+    emulator.stop().await;
+    let (times, calls, matches, cpu) = outcome?;
+    let mut report = Report::new(format!("search-text-{count}"));
+    report.figure("messages", "messages in the folder", count, "");
+    report.figure(
+        "runs",
+        "searches (one session, folder selected)",
+        times.len(),
+        "",
+    );
+    report.figure(
+        "ms",
+        &format!("UID SEARCH TEXT {SEARCH_WORD}, ms"),
+        ms(median(times)),
+        "< 1000",
+    );
+    report.figure("rest_calls", "REST calls per search", median_u64(calls), "");
+    report.figure("cpu_ms", "sidecar CPU per search, ms", ms(median(cpu)), "");
+    report.figure(
+        "matches",
+        "messages found",
+        matches,
+        &(count / 4).to_string(),
+    );
+    Ok(report)
+}
+
+/// What [`search_runs`] measured: times, REST calls and sidecar CPU of each search, and the
+/// number of messages found.
+type Searches = (Vec<Duration>, Vec<u64>, usize, Vec<Duration>);
+
+/// Selects the big folder, then times `runs` searches.
+async fn search_runs(sidecar: &mut Sidecar, runs: usize) -> Result<Searches> {
+    let mailbox = find_mailbox(sidecar.imap, "bench", "/docs").await?;
+    let mut client = Client::connect(sidecar.imap).await?;
+    client.login("bench", PASSWORD).await?;
+    client
+        .command(&format!("SELECT {}", quoted(&mailbox)))
+        .await?
+        .ok("SELECT")?;
+    let mut times = Vec::new();
+    let mut calls = Vec::new();
+    let mut matches = 0;
+    let mut cpu = Vec::new();
+    for _ in 0..runs {
+        let before = sidecar.calls().await?;
+        let cpu0 = procfs::cpu_time(sidecar.pid()).unwrap_or_default();
+        let start = Instant::now();
+        let reply = client
+            .command(&format!("UID SEARCH TEXT {SEARCH_WORD}"))
+            .await?
+            .ok("SEARCH")?;
+        times.push(start.elapsed());
+        cpu.push(
+            procfs::cpu_time(sidecar.pid())
+                .unwrap_or_default()
+                .saturating_sub(cpu0),
+        );
+        let delta = sidecar.calls().await? - before;
+        delta.show("SEARCH TEXT");
+        calls.push(delta.total);
+        matches = reply
+            .untagged
+            .iter()
+            .filter_map(|line| {
+                String::from_utf8_lossy(line)
+                    .strip_prefix("* SEARCH")
+                    .map(|rest| rest.split_whitespace().count())
+            })
+            .sum();
+    }
+    let _ = client.command("LOGOUT").await;
+    Ok((times, calls, matches, cpu))
 }
 
 // ----- 2. many-sessions -----

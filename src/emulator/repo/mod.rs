@@ -484,6 +484,14 @@ impl Repository {
         let Some(node) = self.nodes.get(id) else {
             return false;
         };
+        self.has_perm_on(actor, node, perm)
+    }
+
+    /// [`Repository::has_perm`] for a node already at hand (no lookup by id).
+    pub fn has_perm_on(&self, actor: &Actor, node: &Node, perm: Perm) -> bool {
+        if actor.system || actor.admin {
+            return true;
+        }
         if node.owner() == actor.user {
             return true;
         }

@@ -203,7 +203,8 @@ pub async fn list_children(
         };
         let keys = parse_order_by(&params.list("orderBy"))?;
         let parent = repo.resolve(actor, &id, params.get("relativePath"))?;
-        let children = repo.children(actor, &parent, &filter, &keys)?;
+        let window = paging.skip.saturating_add(paging.max);
+        let children = repo.children_window(actor, &parent, &filter, &keys, window)?;
         let total = children.len();
         let view = view(&params);
         let page: Vec<Value> = children

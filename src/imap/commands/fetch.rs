@@ -21,7 +21,9 @@ use imap_types::fetch::{
 use imap_types::sequence::SequenceSet;
 
 use crate::imap::flags::flags_to_fetch;
-use crate::imap::messages::{MessageInfo, header_info, known_info, message_info};
+use crate::imap::messages::{
+    MessageInfo, header_info, known_info, message_info, prefetch_infos,
+};
 use crate::imap::output::{Body, FetchItem, FetchOutput, Output, Responder, encode_fetch_item};
 use crate::imap::selected::Message;
 use crate::imap::session::{Account, CommandResult, Completion, Failure, Session};
@@ -30,6 +32,10 @@ use crate::message::section::{
     SectionError, SectionPlan, apply_partial, binary, binary_size, locate,
 };
 use crate::state::{FlagOp, FlagUpdate, Flags};
+
+/// Messages whose summaries are made known together before they are answered (one state
+/// store read and at most one write per chunk, instead of one each per message).
+const PREFETCH: usize = 512;
 
 /// Why one message could not be answered.
 enum Skip {
@@ -116,49 +122,60 @@ impl Session {
         let sets_seen = !selected.read_only && names.iter().any(sets_seen);
         let mailbox = selected.info.clone();
         let mut gone = false;
-        for index in indexes {
-            let message = selected.messages[index].clone();
-            if changed_since.is_some_and(|since| message.modseq <= since) {
-                continue;
+        for chunk in indexes.chunks(PREFETCH) {
+            let wanted: Vec<&Message> = chunk
+                .iter()
+                .map(|&index| &selected.messages[index])
+                .filter(|m| !m.expunged && changed_since.is_none_or(|since| m.modseq > since))
+                .filter(|m| names.iter().any(|name| needs_info(name, m)))
+                .collect();
+            if wanted.len() > 1 {
+                prefetch_infos(&ctx, &account.mailboxes, &mailbox, &wanted).await;
             }
-            let recent = selected.recent.contains(&message.uid);
-            let items = match answer(&ctx, &account, &mailbox, &message, &names, recent).await {
-                Ok(items) => items,
-                Err(Skip::Gone) => {
-                    gone = true;
+            for &index in chunk {
+                let message = selected.messages[index].clone();
+                if changed_since.is_some_and(|since| message.modseq <= since) {
                     continue;
                 }
-                Err(Skip::Fail(failure)) => return Err(failure),
-            };
-            let mut items = items;
-            if sets_seen && !message.flags.seen {
-                let update = FlagUpdate {
-                    uids: vec![message.uid],
-                    op: FlagOp::Add,
-                    flags: Flags {
-                        seen: true,
-                        ..Flags::default()
-                    },
-                    unchanged_since: None,
+                let recent = selected.recent.contains(&message.uid);
+                let items = match answer(&ctx, &account, &mailbox, &message, &names, recent).await {
+                    Ok(items) => items,
+                    Err(Skip::Gone) => {
+                        gone = true;
+                        continue;
+                    }
+                    Err(Skip::Fail(failure)) => return Err(failure),
                 };
-                let outcome = ctx
-                    .store
-                    .store_flags(selected.mailbox_id, account.mailboxes.user(), &update)
-                    .await?;
-                for changed in outcome.changed {
-                    selected.apply_own_flags(changed.uid, &changed.flags, changed.modseq);
-                    let flags = FetchItem::data(MessageDataItem::Flags(flags_to_fetch(
-                        &changed.flags,
-                        recent,
-                    )));
-                    match names.iter().position(|n| *n == MessageDataItemName::Flags) {
-                        Some(position) => items[position] = flags,
-                        None => items.push(flags),
+                let mut items = items;
+                if sets_seen && !message.flags.seen {
+                    let update = FlagUpdate {
+                        uids: vec![message.uid],
+                        op: FlagOp::Add,
+                        flags: Flags {
+                            seen: true,
+                            ..Flags::default()
+                        },
+                        unchanged_since: None,
+                    };
+                    let outcome = ctx
+                        .store
+                        .store_flags(selected.mailbox_id, account.mailboxes.user(), &update)
+                        .await?;
+                    for changed in outcome.changed {
+                        selected.apply_own_flags(changed.uid, &changed.flags, changed.modseq);
+                        let flags = FetchItem::data(MessageDataItem::Flags(flags_to_fetch(
+                            &changed.flags,
+                            recent,
+                        )));
+                        match names.iter().position(|n| *n == MessageDataItemName::Flags) {
+                            Some(position) => items[position] = flags,
+                            None => items.push(flags),
+                        }
                     }
                 }
+                let seq = NonZeroU32::new(index as u32 + 1).unwrap_or(NonZeroU32::MIN);
+                out.send(Output::Fetch(FetchOutput { seq, items })).await?;
             }
-            let seq = NonZeroU32::new(index as u32 + 1).unwrap_or(NonZeroU32::MIN);
-            out.send(Output::Fetch(FetchOutput { seq, items })).await?;
         }
         if gone {
             return Err(Failure::no(

@@ -181,7 +181,7 @@ impl Session {
         let (info, key) = self.selectable(&name).await?;
         let store = self.ctx.store.as_ref();
         let record = store.open_mailbox(&key, &info.name).await?;
-        let listing = account.mailboxes.list(&info).await?;
+        let listing = account.mailboxes.list_to_open(&info).await?;
         let view = reconcile(
             store,
             record.id,

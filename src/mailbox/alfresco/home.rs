@@ -8,8 +8,7 @@
 //! down; where it does not, an operator runs `alfresco-imap provision-homes` once, with admin
 //! credentials that the server itself never holds.
 
-use super::errors::folder_error;
-use super::session::{AlfrescoBackend, lookup_path};
+use super::session::{AlfrescoBackend, lookup_path_including};
 use crate::alfresco::{
     AccessStatus, Include, MY, NewFolder, Node, NodeQuery, NodeUpdate, PermissionElement,
     PermissionsUpdate, RepoSession, RestError,
@@ -107,13 +106,9 @@ async fn imap_home(session: &RepoSession, root: &str, user: &str) -> Result<Node
     )))
 }
 
+/// The user's home below the root, with its permissions (one call).
 async fn get_home(session: &RepoSession, root: &str, user: &str) -> Result<Node, MailboxError> {
-    let found = lookup_path(session, root, &[user.to_owned()]).await?;
-    let query = NodeQuery {
-        include: vec![Include::Permissions],
-        ..NodeQuery::default()
-    };
-    session.node(&found.id, &query).await.map_err(folder_error)
+    lookup_path_including(session, root, &[user.to_owned()], &[Include::Permissions]).await
 }
 
 /// Inheritance off, and the user Coordinator (as the built-in server set it up, with the user

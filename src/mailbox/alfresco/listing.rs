@@ -52,12 +52,20 @@ impl DocumentContext {
 }
 
 impl AlfrescoMailboxes {
-    /// The context of documents in a folder: one call for the folder (with its path), and the
-    /// current templates.
+    /// The context of documents in a folder: one call for the folder (with its path), unless
+    /// this user resolved it moments ago, and the current templates.
     pub(super) async fn document_context(
         &self,
         folder: &str,
     ) -> Result<DocumentContext, MailboxError> {
+        if let Some(node) = self
+            .backend
+            .folders
+            .recently_resolved(&self.user, folder)
+            .await
+        {
+            return self.context_for(FolderFacts::of_folder(&node)).await;
+        }
         let query = NodeQuery {
             include: vec![Include::Path],
             ..NodeQuery::default()

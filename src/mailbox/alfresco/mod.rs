@@ -10,6 +10,7 @@
 //! - `home`: finding, checking and creating IMAP homes;
 //! - `tree`: mailbox names ↔ folders, and the folders LIST shows;
 //! - `listing`: folder contents as message items, and the cheap change check;
+//! - `listing_cache`: listings shared by a user's sessions (coalesced, briefly reused);
 //! - `document`: what a generated message is made of, pinned with its UID;
 //! - `templates`: the body templates (repository, project folder, built in) and their lookup;
 //! - `template_model`: the data model templates are rendered against;
@@ -23,6 +24,7 @@ mod document;
 mod errors;
 mod home;
 mod listing;
+mod listing_cache;
 mod renumber;
 mod search;
 mod session;

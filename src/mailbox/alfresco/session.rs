@@ -8,9 +8,10 @@ use async_trait::async_trait;
 
 use super::errors::folder_error;
 use super::home::{Home, find_home};
+use super::listing_cache::ListingCache;
 use super::settings::BackendSettings;
 use super::templates::TemplateLibrary;
-use super::tree::{FolderCache, Place};
+use super::tree::{FolderCache, FolderRef, Place, view_tag};
 use super::virtual_view::RenderedCache;
 use crate::alfresco::{
     AlfrescoClient, BearerToken, Node, NodeQuery, Password, ROOT, RepoSession, RestError,
@@ -33,6 +34,8 @@ pub struct AlfrescoBackend {
     /// every user; whether a user may see them is asked each time.
     paths: Mutex<HashMap<Vec<String>, String>>,
     pub(super) folders: FolderCache,
+    /// Message listings shared by each user's sessions.
+    pub(super) listings: ListingCache,
     /// The body templates of generated messages (their texts kept in the state store).
     pub(super) templates: TemplateLibrary,
     /// Rendered generated messages.
@@ -57,6 +60,7 @@ impl AlfrescoBackend {
         store: Arc<dyn StateStore>,
     ) -> Arc<Self> {
         let folders = FolderCache::new(settings.folder_ttl);
+        let listings = ListingCache::new(settings.folder_ttl);
         let templates = TemplateLibrary::new(
             store,
             settings.templates_dir.clone(),
@@ -72,6 +76,7 @@ impl AlfrescoBackend {
             clock,
             paths: Mutex::new(HashMap::new()),
             folders,
+            listings,
             templates,
             rendered,
             late_uploads: Default::default(),
@@ -146,17 +151,30 @@ pub(super) async fn lookup_path(
     start: &str,
     names: &[String],
 ) -> Result<Node, MailboxError> {
+    lookup_path_including(session, start, names, &[]).await
+}
+
+/// [`lookup_path`], with `extra` included in the node found (e.g. its permissions), so that
+/// no second call is needed for them.
+pub(super) async fn lookup_path_including(
+    session: &RepoSession,
+    start: &str,
+    names: &[String],
+    extra: &[crate::alfresco::Include],
+) -> Result<Node, MailboxError> {
     if names
         .iter()
         .any(|n| n.is_empty() || n == "." || n == ".." || n.contains('/'))
     {
         return Err(MailboxError::NotFound);
     }
+    let mut include = vec![
+        crate::alfresco::Include::Path,
+        crate::alfresco::Include::AllowableOperations,
+    ];
+    include.extend(extra.iter().copied());
     let query = NodeQuery {
-        include: vec![
-            crate::alfresco::Include::Path,
-            crate::alfresco::Include::AllowableOperations,
-        ],
+        include,
         relative_path: Some(names.join("/")),
         ..NodeQuery::default()
     };
@@ -165,7 +183,7 @@ pub(super) async fn lookup_path(
         // The repository compares names without normalising them: a name stored decomposed
         // is found by its composed form only by comparing the names one level at a time.
         Err(MailboxError::NotFound) if !names.iter().all(|n| n.is_ascii()) => {
-            return lookup_normalised(session, start, names).await;
+            return lookup_normalised(session, start, names, extra).await;
         }
         Err(error) => return Err(error),
     };
@@ -188,7 +206,7 @@ pub(super) async fn lookup_path(
     if exact {
         Ok(node)
     } else if !names.iter().all(|n| n.is_ascii()) {
-        lookup_normalised(session, start, names).await
+        lookup_normalised(session, start, names, extra).await
     } else {
         Err(MailboxError::NotFound)
     }
@@ -200,6 +218,7 @@ async fn lookup_normalised(
     session: &RepoSession,
     start: &str,
     names: &[String],
+    extra: &[crate::alfresco::Include],
 ) -> Result<Node, MailboxError> {
     let mut current = start.to_owned();
     for name in names {
@@ -221,11 +240,13 @@ async fn lookup_normalised(
             .map(|child| child.id.clone())
             .ok_or(MailboxError::NotFound)?;
     }
+    let mut include = vec![
+        crate::alfresco::Include::Path,
+        crate::alfresco::Include::AllowableOperations,
+    ];
+    include.extend(extra.iter().copied());
     let query = NodeQuery {
-        include: vec![
-            crate::alfresco::Include::Path,
-            crate::alfresco::Include::AllowableOperations,
-        ],
+        include,
         ..NodeQuery::default()
     };
     session.node(&current, &query).await.map_err(folder_error)
@@ -296,6 +317,50 @@ impl AlfrescoMailboxes {
     pub(super) fn settings(&self) -> &BackendSettings {
         &self.backend.settings
     }
+
+    /// Records a write of this user (successful or not: a failed write may still have
+    /// changed something), so that no listing begun before it is handed out after it.
+    fn wrote(&self) {
+        self.backend.listings.wrote(&self.user);
+    }
+
+    /// A folder's listing, shared with this user's other sessions (see `listing_cache`):
+    /// with `reuse`, a recent listing confirmed by the cheap change check; else a new one,
+    /// or the one in flight.
+    async fn shared_listing(
+        &self,
+        folder: &FolderRef,
+        reuse: bool,
+    ) -> Result<Listing, MailboxError> {
+        let cache = &self.backend.listings;
+        let key = cache.key(&self.user, &folder.id, view_tag(folder.mode));
+        let this = self.clone_handle();
+        let (id, mode) = (folder.id.clone(), folder.mode);
+        let list = move || async move { this.list_folder(&id, mode).await };
+        let shared = if reuse {
+            let unchanged = |stamp: String| async move {
+                self.folder_changed_since(&folder.id, &stamp)
+                    .await
+                    .map(|changed| !changed)
+            };
+            cache.reuse_or_list(key, unchanged, list).await?
+        } else {
+            cache.fresh(key, list).await?
+        };
+        Ok(shared.listing.clone())
+    }
+
+    /// Another handle on this user's repository session (for work that outlives a borrow,
+    /// such as a listing other sessions wait for).
+    fn clone_handle(&self) -> Self {
+        Self {
+            backend: self.backend.clone(),
+            session: self.session.clone(),
+            user: self.user.clone(),
+            home: self.home.clone(),
+            sites: super::tree::SiteCache::default(),
+        }
+    }
 }
 
 #[async_trait]
@@ -333,21 +398,34 @@ impl Mailboxes for AlfrescoMailboxes {
     }
 
     async fn create(&self, name: &str) -> Result<(), MailboxError> {
-        self.create_mailbox(name).await
+        let result = self.create_mailbox(name).await;
+        self.wrote();
+        result
     }
 
     async fn delete(&self, name: &str) -> Result<(), MailboxError> {
-        self.delete_mailbox(name).await
+        let result = self.delete_mailbox(name).await;
+        self.wrote();
+        result
     }
 
     async fn rename(&self, from: &str, to: &str) -> Result<(), MailboxError> {
-        self.rename_mailbox(from, to).await
+        let result = self.rename_mailbox(from, to).await;
+        self.wrote();
+        result
     }
 
     async fn list(&self, mailbox: &MailboxInfo) -> Result<Listing, MailboxError> {
         match Place::of_info(mailbox)? {
             Place::Trash => self.list_trash().await,
-            Place::Folder(folder) => self.list_folder(&folder.id, folder.mode).await,
+            Place::Folder(folder) => self.shared_listing(&folder, false).await,
+        }
+    }
+
+    async fn list_to_open(&self, mailbox: &MailboxInfo) -> Result<Listing, MailboxError> {
+        match Place::of_info(mailbox)? {
+            Place::Trash => self.list_trash().await,
+            Place::Folder(folder) => self.shared_listing(&folder, true).await,
         }
     }
 
@@ -399,7 +477,9 @@ impl Mailboxes for AlfrescoMailboxes {
         mailbox: &MailboxInfo,
         request: &AppendRequest,
     ) -> Result<Item, MailboxError> {
-        self.append_message(mailbox, request).await
+        let result = self.append_message(mailbox, request).await;
+        self.wrote();
+        result
     }
 
     async fn copy(
@@ -408,7 +488,9 @@ impl Mailboxes for AlfrescoMailboxes {
         items: &[ItemRef],
         to: &MailboxInfo,
     ) -> Result<Vec<Item>, MailboxError> {
-        self.copy_messages(from, items, to).await
+        let result = self.copy_messages(from, items, to).await;
+        self.wrote();
+        result
     }
 
     async fn move_to(
@@ -417,7 +499,9 @@ impl Mailboxes for AlfrescoMailboxes {
         items: &[ItemRef],
         to: &MailboxInfo,
     ) -> Result<Vec<Item>, MailboxError> {
-        self.move_messages(from, items, to).await
+        let result = self.move_messages(from, items, to).await;
+        self.wrote();
+        result
     }
 
     async fn expunge(
@@ -425,6 +509,8 @@ impl Mailboxes for AlfrescoMailboxes {
         mailbox: &MailboxInfo,
         items: &[ItemRef],
     ) -> Result<Vec<Result<(), MailboxError>>, MailboxError> {
-        self.expunge_messages(mailbox, items).await
+        let result = self.expunge_messages(mailbox, items).await;
+        self.wrote();
+        result
     }
 }

@@ -143,6 +143,9 @@ pub(super) fn view_tag(mode: ViewMode) -> &'static str {
 pub(crate) struct FolderCache {
     cache: moka::future::Cache<(String, String), Arc<Vec<Node>>>,
     named: moka::future::Cache<(String, String), Arc<Folder>>,
+    /// Folders a user just resolved with their path, by (user, node id): listing the folder's
+    /// documents right after (SELECT) needs no second look at the folder.
+    resolved: moka::future::Cache<(String, String), Node>,
 }
 
 impl FolderCache {
@@ -158,7 +161,25 @@ impl FolderCache {
                 .max_capacity(100_000)
                 .time_to_live(ttl)
                 .build(),
+            resolved: moka::future::Cache::builder()
+                .max_capacity(10_000)
+                .time_to_live(ttl)
+                .build(),
         }
+    }
+
+    /// Remembers a folder node `user` just fetched with its path.
+    async fn resolved(&self, user: &str, node: &Node) {
+        if node.path.is_some() {
+            self.resolved
+                .insert((user.to_owned(), node.id.clone()), node.clone())
+                .await;
+        }
+    }
+
+    /// The folder node (with its path) `user` resolved moments ago, if any.
+    pub async fn recently_resolved(&self, user: &str, id: &str) -> Option<Node> {
+        self.resolved.get(&(user.to_owned(), id.to_owned())).await
     }
 
     /// Remembers the folder a listing showed under `folder.name` for `user`.
@@ -229,6 +250,7 @@ impl AlfrescoMailboxes {
             } else {
                 lookup_path(&self.session, &root, rest).await?
             };
+            self.backend.folders.resolved(&self.user, &node).await;
             return Ok(Resolved::Folder(Box::new(Folder {
                 name: name.to_owned(),
                 node,

@@ -261,11 +261,14 @@ impl AlfrescoMailboxes {
     }
 
     /// The summary and header block of a generated message, without reading the document.
+    /// The message is rendered for this alone and not kept: the caller keeps the summary
+    /// (a first FETCH of a big folder would otherwise churn the rendered-message cache).
     pub(super) async fn document_structure(
         &self,
         item: &ItemRef,
     ) -> Result<KnownStructure, MailboxError> {
-        let (_, message) = self.rendered(item).await?;
+        let pin = self.pin_of(item).await?;
+        let message = render(&pin, &self.backend.templates).await?;
         let header_len = usize::try_from(message.summary().header_len())
             .unwrap_or(usize::MAX)
             .min(message.head().len());

@@ -854,6 +854,27 @@ pub(crate) async fn summaries_and_templates_are_kept(factory: Factory) {
         Some(&b"\x00summary\xff"[..])
     );
     assert_eq!(store.summary("k2").await.unwrap(), None);
+    // Many at once (a FETCH of a whole folder): one write, one read, in the order asked.
+    store.put_summaries(&[]).await.unwrap();
+    store
+        .put_summaries(&[
+            ("k3".to_owned(), b"three".to_vec()),
+            ("k1".to_owned(), b"\x00summary\xff".to_vec()),
+            ("k4".to_owned(), Vec::new()),
+        ])
+        .await
+        .unwrap();
+    let keys = ["k4", "k2", "k1", "k3"].map(str::to_owned);
+    assert_eq!(
+        store.summaries(&keys).await.unwrap(),
+        vec![
+            Some(Vec::new()),
+            None,
+            Some(b"\x00summary\xff".to_vec()),
+            Some(b"three".to_vec())
+        ]
+    );
+    assert!(store.summaries(&[]).await.unwrap().is_empty());
     assert_eq!(store.template("h1").await.unwrap(), None);
     store.put_template("h1", "Hello ${name}").await.unwrap();
     store.put_template("h1", "Hello ${name}").await.unwrap();
