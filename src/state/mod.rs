@@ -20,6 +20,8 @@
 //! knows IMAP syntax or HTTP.
 
 mod flag_ops;
+mod open;
+pub mod postgres;
 pub mod reconcile;
 mod schema;
 pub mod sqlite;
@@ -31,6 +33,7 @@ use std::ops::RangeInclusive;
 
 use async_trait::async_trait;
 
+pub use open::{Migration, migrate, open};
 pub use reconcile::{ListedItem, View, ViewEntry, reconcile};
 
 /// A message UID (RFC 3501 §2.3.1.1): positive, ascending in allocation order, never reused.
@@ -292,7 +295,8 @@ pub enum StateError {
 }
 
 /// The persistent state of the sidecar. Implementations: [`sqlite::SqliteStore`] (embedded,
-/// the default) and, for several replicas, PostgreSQL. Every method is one transaction.
+/// the default) and, for several replicas, [`postgres::PostgresStore`]; [`open()`] opens the
+/// one a configuration names. Every method is one transaction.
 #[async_trait]
 pub trait StateStore: Send + Sync + 'static {
     /// Returns the mailbox for `key`, creating it on first use. A new mailbox gets
