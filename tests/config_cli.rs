@@ -1,5 +1,6 @@
 //! Runs the built `alfresco-imap` binary and checks the exact output and exit status of
-//! `config`, `serve`, `emulator` and `demo`. The child's environment is cleared (PATH only), so
+//! `config`, `serve` and `demo` without a repository (`tests/cli_repository.rs` runs them
+//! against one). The child's environment is cleared (PATH only), so
 //! the machine's variables never leak in.
 
 use std::io::Write;
@@ -66,9 +67,17 @@ imap.sidecar.cache.messageBytes=268435456
 imap.sidecar.cache.messageEntries=2000
 imap.sidecar.data.dir=./data
 imap.sidecar.drafts.deletePermanently=true
+imap.sidecar.events.coalesceMs=200
+imap.sidecar.events.heartBeatMs=10000
+imap.sidecar.events.jitterMs=300
+imap.sidecar.events.reconnectMaxMs=30000
+imap.sidecar.events.reconnectMs=500
+imap.sidecar.events.resyncMs=300000
+imap.sidecar.events.topic=alfresco.repo.event2
 imap.sidecar.events.url=
 imap.sidecar.home.location=imapHome
 imap.sidecar.http.address=127.0.0.1:9143
+imap.sidecar.idle.pollMs=30000
 imap.sidecar.limits.appendBudget=268435456
 imap.sidecar.limits.appendLimit=52428800
 imap.sidecar.limits.appendSpoolThreshold=1048576
@@ -90,7 +99,9 @@ imap.sidecar.rest.pageSize=1000
 imap.sidecar.rest.requestTimeoutMs=60000
 imap.sidecar.rest.retries=2
 imap.sidecar.rest.retryBackoffMs=200
+imap.sidecar.rest.transferTimeoutMs=600000
 imap.sidecar.resync.intervalMs=300000
+imap.sidecar.search.indexLagMs=60000
 imap.sidecar.sites.listAll=false
 imap.sidecar.specialUse.archive=Archive
 imap.sidecar.specialUse.drafts=Drafts
@@ -106,6 +117,7 @@ imap.sidecar.timeouts.shutdownGraceMs=30000
 imap.sidecar.timezone=UTC
 imap.sidecar.tls.certificate=
 imap.sidecar.tls.key=
+imap.sidecar.tls.reloadIntervalMs=60000
 imap.sidecar.tls.required=false
 imap.sidecar.virtual.attachContent=false
 share.context=share
@@ -280,16 +292,8 @@ fn repository_switch_is_ignored_with_a_warning() {
 }
 
 #[test]
-fn serve_validates_and_stops() {
-    let output = run(&["serve", "-D", "localname=mailhost"], &[]);
-    assert_eq!(text(&output.stdout), "");
-    assert_eq!(
-        text(&output.stderr),
-        "alfresco-imap serve: configuration is valid (1 mount points, repository \
-         http://mailhost:8080/alfresco/); the IMAP listeners are not part of this build yet\n"
-    );
-    assert_eq!(output.status.code(), Some(0));
-
+fn serve_refuses_invalid_configuration() {
+    // Readiness against a running repository is tested in cli_repository.rs.
     let output = run(&["serve", "-D", "alfresco.host=acs.example.org"], &[]);
     assert_eq!(
         text(&output.stderr),
@@ -298,22 +302,6 @@ fn serve_validates_and_stops() {
          set imap.sidecar.rest.allowInsecure=true\n"
     );
     assert_eq!(output.status.code(), Some(2));
-}
-
-#[test]
-fn emulator_and_demo_are_not_available_yet() {
-    let output = run(&["emulator", "--port", "18080", "--seed", "empty"], &[]);
-    assert_eq!(
-        text(&output.stderr),
-        "alfresco-imap emulator: not available yet in this build\n"
-    );
-    assert_eq!(output.status.code(), Some(1));
-    let output = run(&["demo"], &[]);
-    assert_eq!(
-        text(&output.stderr),
-        "alfresco-imap demo: not available yet in this build\n"
-    );
-    assert_eq!(output.status.code(), Some(1));
 }
 
 #[test]
@@ -332,18 +320,38 @@ fn help_and_usage_errors() {
     assert_eq!(output.status.code(), Some(2));
 }
 
+/// `-D` arguments naming a repository on a loopback port where nothing listens.
+fn closed_repository() -> Vec<String> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .unwrap()
+        .port();
+    vec![
+        "-D".into(),
+        "alfresco.host=127.0.0.1".into(),
+        "-D".into(),
+        format!("alfresco.port={port}"),
+    ]
+}
+
+/// `serve` with the repository switch set (a warning) and no repository (status 1).
+fn serve_with_warning(env: &[(&str, &str)]) -> Output {
+    let closed = closed_repository();
+    let mut args = vec![
+        "serve",
+        "--ephemeral",
+        "-D",
+        "localname=mailhost",
+        "-D",
+        "imap.server.enabled=false",
+    ];
+    args.extend(closed.iter().map(String::as_str));
+    run(&args, env)
+}
+
 #[test]
 fn serve_logs_warnings_as_text_or_json() {
-    let output = run(
-        &[
-            "serve",
-            "-D",
-            "localname=mailhost",
-            "-D",
-            "imap.server.enabled=false",
-        ],
-        &[],
-    );
+    let output = serve_with_warning(&[]);
     let stderr = text(&output.stderr);
     let first = stderr.lines().next().unwrap_or_default();
     assert!(first.contains(" WARN "), "{stderr}");
@@ -355,18 +363,9 @@ fn serve_logs_warnings_as_text_or_json() {
         ),
         "{stderr}"
     );
-    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(output.status.code(), Some(1), "no repository: {stderr}");
 
-    let output = run(
-        &[
-            "serve",
-            "-D",
-            "localname=mailhost",
-            "-D",
-            "imap.server.enabled=false",
-        ],
-        &[("IMAP_SIDECAR_LOG_FORMAT", "json")],
-    );
+    let output = serve_with_warning(&[("IMAP_SIDECAR_LOG_FORMAT", "json")]);
     let stderr = text(&output.stderr);
     let first = stderr.lines().next().unwrap_or_default();
     assert!(first.starts_with('{') && first.ends_with('}'), "{stderr}");
@@ -374,15 +373,6 @@ fn serve_logs_warnings_as_text_or_json() {
     assert!(first.contains("imap.server.enabled"), "{stderr}");
 
     // The filter silences warnings when asked to, through RUST_LOG as well.
-    let output = run(
-        &[
-            "serve",
-            "-D",
-            "localname=mailhost",
-            "-D",
-            "imap.server.enabled=false",
-        ],
-        &[("RUST_LOG", "error")],
-    );
+    let output = serve_with_warning(&[("RUST_LOG", "error")]);
     assert!(!text(&output.stderr).contains("WARN"));
 }

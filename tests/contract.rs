@@ -439,10 +439,17 @@ async fn scenarios(api_origin: &str) {
     let broken = alice
         .post(
             &format!("{SEARCH}/search"),
-            &json!({"query": {"query": "cm:created:[2020 TO 2021]"}}),
+            &json!({"query": {"query": "cm:created:[2020 TO"}}),
         )
         .await;
     assert_eq!(broken.status, 400);
+    let range = alice
+        .post(
+            &format!("{SEARCH}/search"),
+            &json!({"query": {"query": "cm:created:[2020-01-01 TO MAX]"}}),
+        )
+        .await;
+    assert_eq!(range.status, 200, "{:?}", range.json);
 
     // Activities and errors.
     assert_eq!(

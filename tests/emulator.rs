@@ -2294,7 +2294,7 @@ async fn search_language_subset_and_permissions() {
     );
 
     for bad in [
-        json!({"query": {"query": "cm:created:[2020 TO 2021]"}}),
+        json!({"query": {"query": "cm:created:[NOW TO MAX]"}}),
         json!({"query": {"query": "PATH:\"/app:company_home\""}}),
         json!({"query": {"query": "x", "language": "cmis"}}),
         json!({"query": {"query": "x"}, "include": ["bogus"]}),

@@ -555,6 +555,38 @@ async fn list_pattern_characters_other_than_wildcards_are_literal() {
     assert_eq!(list(&mut c, "\"^.*$\"").await, listed(&[]));
 }
 
+/// A mailbox named `NIL` (any case) goes out quoted in LIST, LSUB and STATUS: as an atom,
+/// parsers read it as the nil value (mbsync 1.4 then rejects the whole LIST and syncs nothing).
+#[tokio::test]
+async fn a_mailbox_named_nil_is_quoted() {
+    let server = TestServer::start().await;
+    let mut c = server.alice().await;
+    assert_eq!(c.command("a CREATE NIL").await, "a OK CREATE completed\r\n");
+    assert_eq!(
+        c.command("b CREATE \"nil/Nil\"").await,
+        "b OK CREATE completed\r\n"
+    );
+    assert_eq!(
+        list(&mut c, "\"N*\"").await,
+        listed(&["(\\HasNoChildren) \"/\" \"NIL\""])
+    );
+    assert_eq!(
+        list(&mut c, "n*").await,
+        listed(&[
+            "(\\HasChildren) \"/\" \"nil\"",
+            "(\\HasNoChildren) \"/\" nil/Nil",
+        ])
+    );
+    assert_eq!(
+        c.command("c LSUB \"\" \"N%\"").await,
+        "* LSUB (\\HasNoChildren) \"/\" \"NIL\"\r\nc OK LSUB completed\r\n"
+    );
+    assert_eq!(
+        c.command("d STATUS nil (MESSAGES)").await,
+        "* STATUS \"nil\" (MESSAGES 0)\r\nd OK STATUS completed\r\n"
+    );
+}
+
 #[tokio::test]
 async fn list_a_missing_name() {
     let server = TestServer::start().await;

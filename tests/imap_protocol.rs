@@ -110,12 +110,16 @@ async fn enable_needs_a_login() {
 }
 
 #[tokio::test]
-async fn enable_enables_nothing_that_is_not_offered() {
+async fn enable_lists_only_what_it_turned_on() {
     let server = TestServer::start().await;
     let mut c = server.alice().await;
     assert_eq!(
-        c.command("a ENABLE CONDSTORE QRESYNC").await,
-        "* ENABLED\r\na OK ENABLE completed\r\n"
+        c.command("a ENABLE X-UNKNOWN CONDSTORE QRESYNC").await,
+        "* ENABLED CONDSTORE QRESYNC\r\na OK ENABLE completed\r\n"
+    );
+    assert_eq!(
+        c.command("b ENABLE CONDSTORE").await,
+        "* ENABLED\r\nb OK ENABLE completed\r\n"
     );
 }
 

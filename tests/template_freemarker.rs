@@ -13,7 +13,6 @@
 //! jar and the templates folder.
 
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -21,6 +20,9 @@ use alfresco_imap::template::{
     DateKind, Decimal, Model, Number, RenderSettings, Template, Value, unsupported_features,
 };
 use chrono::{TimeZone, Utc};
+
+#[path = "common/external.rs"]
+mod external;
 
 const ZONE: &str = "Europe/Berlin";
 const LOCALES: [&str; 3] = ["en", "de", "ja"];
@@ -31,15 +33,11 @@ fn manifest_dir() -> PathBuf {
 
 /// Skips (or fails under `ALFRESCO_IMAP_REQUIRE_EXTERNAL=1`) when something external is missing.
 fn unavailable(what: &str) -> bool {
-    if std::env::var("ALFRESCO_IMAP_REQUIRE_EXTERNAL").as_deref() == Ok("1") {
-        panic!("{what} is missing and ALFRESCO_IMAP_REQUIRE_EXTERNAL=1");
-    }
-    // Written to the real stderr, past the test harness's output capture, so that it is seen.
-    let _ = writeln!(
-        std::io::stderr(),
-        "\n*** SKIPPED: {what} is missing; install openjdk-17-jdk-headless and libfreemarker-java ***\n"
-    );
-    true
+    external::skip(
+        "template_freemarker",
+        what,
+        "install openjdk-17-jdk-headless and libfreemarker-java",
+    )
 }
 
 fn freemarker_jar() -> Option<PathBuf> {

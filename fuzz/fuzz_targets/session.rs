@@ -62,6 +62,7 @@ fuzz_target!(|data: &[u8]| {
             budget: AppendBudget::new(1 << 20),
             tls: None,
             shutdown: CancellationToken::new(),
+            gauges: Default::default(),
         };
         let (mut client, server) = tokio::io::duplex(1 << 16);
         let peer = "127.0.0.1:1".parse().expect("address");

@@ -19,7 +19,7 @@ use tokio::time::Instant;
 
 use super::content::Upload;
 use super::error::{ErrorResponse, RestError};
-use super::metrics::{RestMetrics, StatusClass};
+use super::metrics::{InFlight, RestMetrics, StatusClass};
 use super::options::RestOptions;
 use super::route::{Api, Endpoint, Query, Route};
 
@@ -118,6 +118,7 @@ impl AlfrescoClient {
         let mut attempt = 0u32;
         loop {
             let request = self.build(call, &url, auth).await?;
+            let in_flight = self.inner.metrics.start();
             let started = Instant::now();
             let deadline = started + budget;
             let outcome = tokio::time::timeout_at(deadline, self.inner.http.execute(request)).await;
@@ -146,6 +147,7 @@ impl AlfrescoClient {
                         response,
                         deadline,
                         endpoint,
+                        in_flight,
                     });
                 }
                 Ok(Err(error)) => transport_error(endpoint, error),
@@ -363,6 +365,8 @@ pub(crate) struct Sent {
     pub(crate) response: reqwest::Response,
     pub(crate) deadline: Instant,
     pub(crate) endpoint: Endpoint,
+    /// Counts the call as under way until the body is read or dropped.
+    pub(crate) in_flight: InFlight,
 }
 
 impl Sent {

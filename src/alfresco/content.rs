@@ -296,13 +296,14 @@ impl RepoSession {
             None => length,
         };
         let idle = self.client().options().request_timeout;
+        let in_flight = sent.in_flight;
         let body = sent.response.bytes_stream();
-        let stream = futures::stream::unfold(Some(body), move |state| async move {
-            let mut body = state?;
+        let stream = futures::stream::unfold(Some((body, in_flight)), move |state| async move {
+            let (mut body, in_flight) = state?;
             match tokio::time::timeout(idle, body.next()).await {
                 Err(_) => Some((Err(RestError::Timeout { endpoint }), None)),
                 Ok(None) => None,
-                Ok(Some(Ok(chunk))) => Some((Ok(chunk), Some(body))),
+                Ok(Some(Ok(chunk))) => Some((Ok(chunk), Some((body, in_flight)))),
                 Ok(Some(Err(error))) => Some((Err(transport_error(endpoint, error)), None)),
             }
         });

@@ -4,8 +4,8 @@
 //! are route templates, so the number of series is bounded and holds no ids or names.
 
 use std::collections::BTreeMap;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::route::Endpoint;
@@ -89,10 +89,23 @@ impl MetricsSnapshot {
     }
 }
 
+/// One call under way; see [`RestMetrics::in_flight`].
+#[derive(Debug)]
+pub(crate) struct InFlight {
+    counter: Arc<AtomicUsize>,
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.counter.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
 /// The live counters of one client.
 #[derive(Debug, Default)]
 pub struct RestMetrics {
     total: AtomicU64,
+    in_flight: Arc<AtomicUsize>,
     by_endpoint: Mutex<BTreeMap<(Endpoint, StatusClass), (u64, Duration)>>,
 }
 
@@ -107,6 +120,20 @@ impl RestMetrics {
         let entry = map.entry((endpoint, status)).or_default();
         entry.0 += 1;
         entry.1 += latency;
+    }
+
+    /// Calls under way now: sent, and their response not yet read to the end or dropped (a
+    /// gauge of the connection pool in use; back to its baseline when nothing is pending).
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.load(Ordering::Acquire)
+    }
+
+    /// Counts a call as under way until the returned guard is dropped.
+    pub(crate) fn start(&self) -> InFlight {
+        self.in_flight.fetch_add(1, Ordering::AcqRel);
+        InFlight {
+            counter: self.in_flight.clone(),
+        }
     }
 
     /// The number of calls so far (one atomic read).

@@ -4,7 +4,7 @@
 //! call metrics. Everything a user does goes through a [`RepoSession`], which carries that
 //! user's credential (normally a ticket from [`AlfrescoClient::login`]) and renews it once on
 //! a 401. Every failure is a [`RestError`]; no error, log line or `Debug` output ever holds a
-//! password, ticket or token.
+//! password, ticket or token. Configured folder paths become node ids with [`resolve_folder`].
 //!
 //! ```no_run
 //! # async fn example() -> Result<(), alfresco_imap::alfresco::RestError> {
@@ -48,6 +48,7 @@ mod paging;
 mod params;
 mod people;
 mod probes;
+mod resolve;
 mod route;
 mod search;
 mod secret;
@@ -75,6 +76,7 @@ pub use params::{
 };
 pub use people::{IMAP_FAVOURITES_PREFIX, imap_favourite_site};
 pub use probes::Probe;
+pub use resolve::{ResolveError, resolve_folder};
 pub use route::Endpoint;
 pub use search::{
     QueryLanguage, SearchEntry, SearchHit, SearchLimits, SearchLocation, SearchPaging, SearchQuery,

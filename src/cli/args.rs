@@ -65,18 +65,42 @@ pub struct Cli {
 pub enum Command {
     /// Run the IMAP server against a repository.
     #[command(
-        long_about = "Loads and validates the configuration, then runs the IMAP server against \
-                      the repository named by alfresco.protocol, alfresco.host, alfresco.port and \
-                      alfresco.context. Invalid configuration stops it before it listens, with one \
-                      message per problem.",
+        long_about = "Loads and validates the configuration, checks that the repository named by \
+                      alfresco.protocol, alfresco.host, alfresco.port and alfresco.context is \
+                      ready, then runs the IMAP server against it until SIGTERM or Ctrl-C. \
+                      Invalid configuration stops it before it listens, with one message per \
+                      problem.\n\n\
+                      The state store keeps every mailbox's UIDVALIDITY and UIDs; losing it makes \
+                      every client download everything again. serve therefore refuses to start \
+                      until its location is chosen explicitly: imap.sidecar.state.url or \
+                      imap.sidecar.data.dir set in a file, the environment or -D. --ephemeral \
+                      keeps the state in memory instead, for trials.",
         after_long_help = sections(
             "  alfresco-imap serve --config /opt/alfresco/alfresco-global.properties\n  \
              IMAP_SERVER_PORT=1143 alfresco-imap serve -D alfresco.host=acs.internal \
-             -D alfresco.protocol=https",
+             -D alfresco.protocol=https -D imap.sidecar.data.dir=/var/lib/alfresco-imap",
             true
         )
     )]
-    Serve(ConfigArgs),
+    Serve(ServeArgs),
+
+    /// Check the configuration against the repository, as a test user.
+    #[command(
+        long_about = "Loads the configuration, checks that the repository is ready, logs in as \
+                      the given user and resolves every folder the configuration names: each \
+                      mount point, the IMAP home root (imap.config.home.*), the attachments \
+                      folder when imap.attachments.mode is COMMON, and the repository's IMAP \
+                      templates folder (Data Dictionary/Imap Configs/Templates). Prints one line \
+                      per item, starting with ok, warning or PROBLEM, and for each problem what \
+                      to fix. Use a user who sees what your mail users should see: a folder \
+                      that user cannot read is reported as missing.",
+        after_long_help = sections(
+            "  ALFRESCO_IMAP_PASSWORD=secret alfresco-imap check --user imap-check \\\n      \
+             --config /opt/alfresco/alfresco-global.properties",
+            true
+        )
+    )]
+    Check(CheckArgs),
 
     /// Print the effective configuration, or what is wrong with it.
     #[command(
@@ -85,15 +109,23 @@ pub enum Command {
                       point: id, name, mode, store, rootPath, folderPath (values with spaces in \
                       double quotes). When a value is invalid nothing is printed on stdout; each \
                       problem is reported on stderr with its key and the file and line (or the \
-                      variable or argument) that set it, and the exit status is 2.",
+                      variable or argument) that set it, and the exit status is 2.\n\n\
+                      With --resolve-as USER, each mount point's folder is also looked up in the \
+                      repository as that user, and its line ends with the folder's node id, or \
+                      with `unresolved: <reason>` (then the exit status is 1). The password is \
+                      read from the environment variable ALFRESCO_IMAP_PASSWORD, or from the \
+                      file named by ALFRESCO_IMAP_PASSWORD_FILE (one trailing line end \
+                      removed); it is never taken from the command line.",
         after_long_help = sections(
             "  alfresco-imap config --config /opt/alfresco/alfresco-global.properties\n  \
              alfresco-imap config -D imap.config.server.mountPoints=A \\\n      \
-             -D imap.config.server.mountPoints.value.A.mountPointName=Docs",
+             -D imap.config.server.mountPoints.value.A.mountPointName=Docs\n  \
+             ALFRESCO_IMAP_PASSWORD_FILE=/run/secrets/imap-check alfresco-imap config \
+             --config /opt/alfresco/alfresco-global.properties --resolve-as imap-check",
             true
         )
     )]
-    Config(ConfigArgs),
+    Config(ConfigCommandArgs),
 
     /// Run the built-in Alfresco emulator alone, on 127.0.0.1.
     #[command(
@@ -118,11 +150,49 @@ pub enum Command {
         after_long_help = sections(
             "  alfresco-imap demo\n  \
              alfresco-imap demo --imap-port 10143 --state ./demo-state \
-             -D imap.sidecar.log.level=debug",
+             -D imap.sidecar.log.level=debug\n  \
+             alfresco-imap demo --documents 20000",
             true
         )
     )]
     Demo(DemoArgs),
+
+    /// Maintain the server's state store.
+    #[command(subcommand)]
+    State(StateCommand),
+}
+
+/// `alfresco-imap state ...`.
+#[derive(Debug, Subcommand)]
+pub enum StateCommand {
+    /// Give generated messages new UIDs, so an edited template applies to every document.
+    #[command(
+        long_about = "Documents shown as mail keep the bytes they had when they got their UID: \
+                      an edited template, locale or base URL applies only to new messages. This \
+                      command gives the generated messages of every mailbox (or of the mailbox \
+                      named with --mailbox) new UIDs; mail clients see them expunged and added \
+                      again, rendered with the current templates the next time the mailbox is \
+                      listed. Shared flags are kept; \\Seen starts afresh. Stored e-mails are \
+                      not touched. Safe while servers run.",
+        after_long_help = sections(
+            "  alfresco-imap state renumber --config /opt/alfresco/alfresco-global.properties\n  \
+             alfresco-imap state renumber --mailbox \"Alfresco IMAP/Sites/marketing/documentLibrary\"",
+            true
+        )
+    )]
+    Renumber(RenumberArgs),
+}
+
+/// Options of `state renumber`.
+#[derive(Debug, Args, Clone)]
+pub struct RenumberArgs {
+    /// Only the mailbox of this name, as mail clients see it (`/` between levels).
+    #[arg(long, value_name = "NAME")]
+    pub mailbox: Option<String>,
+
+    /// Where the configuration comes from.
+    #[command(flatten)]
+    pub config: ConfigArgs,
 }
 
 /// Where configuration comes from (`serve`, `config`).
@@ -137,6 +207,55 @@ pub struct ConfigArgs {
     /// later ones win.
     #[arg(short = 'D', long = "define", value_name = "KEY=VALUE")]
     pub defines: Vec<String>,
+}
+
+/// Options of `serve`.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ServeArgs {
+    /// Where configuration comes from.
+    #[command(flatten)]
+    pub config: ConfigArgs,
+
+    /// Keep the state store in memory instead of the configured location: every restart gives
+    /// every mailbox a new UIDVALIDITY and clients download everything again. For trials only.
+    #[arg(long)]
+    pub ephemeral: bool,
+}
+
+/// Options of `check`.
+#[derive(Debug, Args, Clone, Default)]
+pub struct CheckArgs {
+    /// Where configuration comes from.
+    #[command(flatten)]
+    pub config: ConfigArgs,
+
+    /// The repository user to check as.
+    #[arg(long, value_name = "USER")]
+    pub user: String,
+
+    /// That user's password; prefer the ALFRESCO_IMAP_PASSWORD variable, which other users of
+    /// the machine cannot read in the process list.
+    #[arg(
+        long,
+        value_name = "PASSWORD",
+        env = "ALFRESCO_IMAP_PASSWORD",
+        hide_env_values = true
+    )]
+    pub password: Option<String>,
+}
+
+/// Options of `config`.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ConfigCommandArgs {
+    /// Where configuration comes from.
+    #[command(flatten)]
+    pub config: ConfigArgs,
+
+    /// Also look each mount point's folder up in the repository as this user and print its node
+    /// id; the password comes from ALFRESCO_IMAP_PASSWORD or the file named by
+    /// ALFRESCO_IMAP_PASSWORD_FILE.
+    #[arg(long, value_name = "USER")]
+    pub resolve_as: Option<String>,
 }
 
 /// Demo data for the emulator.
@@ -159,6 +278,11 @@ pub struct EmulatorArgs {
     /// Which data to start with.
     #[arg(long, value_enum, value_name = "SEED", default_value_t = Seed::Demo)]
     pub seed: Seed,
+
+    /// Set a key (also written -Dkey=value): imap.sidecar.events.url=stomp://HOST:PORT
+    /// publishes every change as a repository event, to imap.sidecar.events.topic.
+    #[arg(short = 'D', long = "define", value_name = "KEY=VALUE")]
+    pub defines: Vec<String>,
 }
 
 /// Options of `demo`.
@@ -180,6 +304,11 @@ pub struct DemoArgs {
     /// on exit.
     #[arg(long, value_name = "DIR")]
     pub state: Option<PathBuf>,
+
+    /// Also seed a folder `Sites/marketing/documentLibrary/Bulk` with this many small
+    /// documents, for trying how clients cope with a big mailbox.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub documents: u32,
 
     /// Set one configuration key (also written -Dkey=value); may be repeated.
     #[arg(short = 'D', long = "define", value_name = "KEY=VALUE")]
@@ -210,9 +339,14 @@ mod tests {
             "b.properties",
         ])
         .unwrap();
-        let Command::Config(args) = cli.command else {
+        let Command::Config(ConfigCommandArgs {
+            config: args,
+            resolve_as,
+        }) = cli.command
+        else {
             panic!("not config");
         };
+        assert_eq!(resolve_as, None);
         assert_eq!(
             args.files,
             vec![PathBuf::from("a.properties"), PathBuf::from("b.properties")]

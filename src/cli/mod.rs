@@ -1,26 +1,35 @@
-//! The `alfresco-imap` command line: `serve`, `config`, `emulator`, `demo`.
+//! The `alfresco-imap` command line: `serve`, `check`, `config`, `emulator`, `demo`, `state`.
 //!
 //! [`main`] parses the arguments and runs one subcommand; each subcommand lives in its own file
 //! and returns the process exit status (0 success, 1 run-time failure, 2 invalid command line or
 //! configuration).
 
 mod args;
+mod check;
 mod config_command;
 mod demo;
 mod emulator;
 mod logging;
+mod repository;
 mod serve;
+mod state_command;
 
 use std::process::ExitCode;
 
 use clap::Parser;
 
-pub use args::{Cli, Command, ConfigArgs, DemoArgs, EmulatorArgs, Seed};
-pub use config_command::{render_effective_config, resolved_node_id, run_config};
+pub use args::{
+    CheckArgs, Cli, Command, ConfigArgs, ConfigCommandArgs, DemoArgs, EmulatorArgs, RenumberArgs,
+    Seed, ServeArgs, StateCommand,
+};
+pub use check::{TEMPLATES_PATH, check, run_check};
+pub use config_command::{FolderResolution, render_effective_config, run_config};
 pub use demo::run_demo;
 pub use emulator::run_emulator;
 pub use logging::{LoggingError, init_logging};
+pub use repository::{RepositoryError, ready_client};
 pub use serve::run_serve;
+pub use state_command::run_state;
 
 use crate::config::{ConfigErrors, ConfigSources, ImapConfig};
 
@@ -41,9 +50,11 @@ pub fn main() -> ExitCode {
     };
     match cli.command {
         Command::Serve(args) => run_serve(&args),
+        Command::Check(args) => run_check(&args),
         Command::Config(args) => run_config(&args),
         Command::Emulator(args) => run_emulator(&args),
         Command::Demo(args) => run_demo(&args),
+        Command::State(command) => run_state(&command),
     }
 }
 
@@ -51,6 +62,13 @@ pub fn main() -> ExitCode {
 pub fn load_config(args: &ConfigArgs) -> Result<ImapConfig, ConfigErrors> {
     let sources = ConfigSources::from_process(args.files.clone(), args.defines.clone());
     ImapConfig::load(&sources)
+}
+
+/// The async runtime a subcommand runs its network work on.
+fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
 }
 
 /// Prints every configuration error on stderr, one per line.

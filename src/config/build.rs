@@ -81,6 +81,7 @@ pub(crate) fn sections(
         timeouts: timeouts(reader),
         sync: SyncConfig {
             resync_interval: reader.millis_at_least("imap.sidecar.resync.intervalMs", 1),
+            index_lag: reader.millis("imap.sidecar.search.indexLagMs"),
         },
         cache: CacheConfig {
             listing_ttl: reader.millis("imap.sidecar.cache.listingTtlMs"),
@@ -528,6 +529,7 @@ fn repository(reader: &mut Reader<'_>, local_name: &str) -> Option<RepositoryCon
     }
     let connect_timeout = reader.millis_at_least("imap.sidecar.rest.connectTimeoutMs", 1);
     let request_timeout = reader.millis_at_least("imap.sidecar.rest.requestTimeoutMs", 1);
+    let transfer_timeout = reader.millis_at_least("imap.sidecar.rest.transferTimeoutMs", 1);
     let retries = reader.count("imap.sidecar.rest.retries", 0);
     let retry_backoff = reader.millis("imap.sidecar.rest.retryBackoffMs");
     let page_size = reader.count("imap.sidecar.rest.pageSize", 1);
@@ -537,6 +539,7 @@ fn repository(reader: &mut Reader<'_>, local_name: &str) -> Option<RepositoryCon
         allow_insecure,
         connect_timeout,
         request_timeout,
+        transfer_timeout,
         retries,
         retry_backoff,
         page_size,
@@ -642,6 +645,7 @@ fn tls(reader: &mut Reader<'_>, server: &ServerConfig) -> TlsConfig {
         certificate,
         key,
         required,
+        reload_interval: reader.millis("imap.sidecar.tls.reloadIntervalMs"),
     }
 }
 
@@ -848,7 +852,17 @@ fn events(reader: &mut Reader<'_>) -> EventsConfig {
             }),
         }
     });
-    EventsConfig { url }
+    EventsConfig {
+        url,
+        topic: reader.string("imap.sidecar.events.topic"),
+        coalesce: reader.millis("imap.sidecar.events.coalesceMs"),
+        jitter: reader.millis("imap.sidecar.events.jitterMs"),
+        resync: reader.millis("imap.sidecar.events.resyncMs"),
+        reconnect: reader.millis_at_least("imap.sidecar.events.reconnectMs", 1),
+        reconnect_max: reader.millis_at_least("imap.sidecar.events.reconnectMaxMs", 1),
+        heart_beat: reader.millis("imap.sidecar.events.heartBeatMs"),
+        idle_poll: reader.millis("imap.sidecar.idle.pollMs"),
+    }
 }
 
 fn auth(reader: &mut Reader<'_>) -> AuthConfig {

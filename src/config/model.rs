@@ -193,6 +193,8 @@ pub struct RepositoryConfig {
     pub connect_timeout: Duration,
     /// Whole-request timeout.
     pub request_timeout: Duration,
+    /// Timeout of an upload (APPEND, COPY of an e-mail).
+    pub transfer_timeout: Duration,
     /// Retries of idempotent calls.
     pub retries: u32,
     /// Wait before the first retry (doubling after).
@@ -249,6 +251,9 @@ pub struct TlsConfig {
     pub key: Option<PathBuf>,
     /// Refuse login over an unencrypted connection.
     pub required: bool,
+    /// How often the files are checked for a renewed certificate; zero: never (SIGHUP still
+    /// reloads them).
+    pub reload_interval: Duration,
 }
 
 /// Resource limits (`imap.sidecar.limits.*`, `imap.sidecar.spool.dir`).
@@ -294,6 +299,9 @@ pub struct Timeouts {
 pub struct SyncConfig {
     /// Full re-listing interval of an open mailbox.
     pub resync_interval: Duration,
+    /// How far the repository's search index may lag behind: messages that arrived more
+    /// recently than this are searched for TEXT and BODY directly (`imap.sidecar.search.indexLagMs`).
+    pub index_lag: Duration,
 }
 
 /// Caches (`imap.sidecar.cache.*`).
@@ -366,6 +374,22 @@ pub struct VirtualViewConfig {
 pub struct EventsConfig {
     /// Broker URL; `None` when empty.
     pub url: Option<Url>,
+    /// The topic name (`imap.sidecar.events.topic`).
+    pub topic: String,
+    /// Coalescing window (`imap.sidecar.events.coalesceMs`).
+    pub coalesce: Duration,
+    /// Random extra delay (`imap.sidecar.events.jitterMs`).
+    pub jitter: Duration,
+    /// Periodic full resync; zero: none (`imap.sidecar.events.resyncMs`).
+    pub resync: Duration,
+    /// First reconnection delay (`imap.sidecar.events.reconnectMs`).
+    pub reconnect: Duration,
+    /// Longest reconnection delay (`imap.sidecar.events.reconnectMaxMs`).
+    pub reconnect_max: Duration,
+    /// STOMP heart-beat period; zero: none (`imap.sidecar.events.heartBeatMs`).
+    pub heart_beat: Duration,
+    /// How often an idling session checks on its own; zero: never (`imap.sidecar.idle.pollMs`).
+    pub idle_poll: Duration,
 }
 
 impl fmt::Debug for EventsConfig {
@@ -374,7 +398,17 @@ impl fmt::Debug for EventsConfig {
             .url
             .as_ref()
             .map(|u| mask_url_password(u.as_str()).into_owned());
-        f.debug_struct("EventsConfig").field("url", &url).finish()
+        f.debug_struct("EventsConfig")
+            .field("url", &url)
+            .field("topic", &self.topic)
+            .field("coalesce", &self.coalesce)
+            .field("jitter", &self.jitter)
+            .field("resync", &self.resync)
+            .field("reconnect", &self.reconnect)
+            .field("reconnect_max", &self.reconnect_max)
+            .field("heart_beat", &self.heart_beat)
+            .field("idle_poll", &self.idle_poll)
+            .finish()
     }
 }
 

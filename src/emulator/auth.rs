@@ -23,6 +23,9 @@ pub enum Credentials {
     /// A ticket (`Basic base64(TICKET_…)`, `base64(":" + ticket)`, `base64("ROLE_TICKET:" + ticket)`
     /// or the `alf_ticket` query parameter).
     Ticket(String),
+    /// `Bearer token`: an OAuth access token from the identity provider (Alfresco with the
+    /// Identity Service); the emulator accepts the tokens issued through its handle.
+    Bearer(String),
 }
 
 /// Reads the credentials of a request; `None` when there are none or they are malformed.
@@ -32,6 +35,10 @@ pub fn parse_credentials(
 ) -> Option<Credentials> {
     if let Some(header) = authorization {
         let (scheme, value) = header.trim().split_once(' ')?;
+        if scheme.eq_ignore_ascii_case("bearer") {
+            let token = value.trim();
+            return (!token.is_empty()).then(|| Credentials::Bearer(token.to_owned()));
+        }
         if !scheme.eq_ignore_ascii_case("basic") {
             return None;
         }
@@ -64,6 +71,8 @@ struct TicketState {
 pub struct Tickets {
     by_user: HashMap<String, TicketState>,
     expiry: chrono::Duration,
+    /// OAuth access tokens the identity provider issued: token → user.
+    bearer: HashMap<String, String>,
 }
 
 impl Tickets {
@@ -72,6 +81,7 @@ impl Tickets {
         Self {
             by_user: HashMap::new(),
             expiry: chrono::Duration::from_std(expiry).unwrap_or(chrono::Duration::hours(1)),
+            bearer: HashMap::new(),
         }
     }
 
@@ -127,6 +137,31 @@ impl Tickets {
         }
     }
 
+    /// The user's current ticket, if they have a valid one (without using it).
+    pub fn current(&self, user: &str, now: DateTime<Utc>) -> Option<String> {
+        self.by_user
+            .get(user)
+            .filter(|s| self.alive(s, now))
+            .map(|s| s.ticket.clone())
+    }
+
+    /// Issues an OAuth access token for `user`, as an identity provider would.
+    pub fn issue_bearer(&mut self, user: &str) -> String {
+        let token = format!("eyJ{}", new_ticket().trim_start_matches("TICKET_"));
+        self.bearer.insert(token.clone(), user.to_owned());
+        token
+    }
+
+    /// Expires an OAuth access token.
+    pub fn expire_bearer(&mut self, token: &str) {
+        self.bearer.remove(token);
+    }
+
+    /// The user an OAuth access token was issued to, while it is valid.
+    pub fn validate_bearer(&self, token: &str) -> Option<String> {
+        self.bearer.get(token).cloned()
+    }
+
     /// Invalidates a ticket (logout): every session sharing it is logged out.
     pub fn invalidate(&mut self, ticket: &str) -> bool {
         let before = self.by_user.len();
@@ -168,7 +203,12 @@ mod tests {
             parse_credentials(Some(&b64("ROLE_TICKET:TICKET_abc")), None),
             Some(Credentials::Ticket("TICKET_abc".into()))
         );
-        assert_eq!(parse_credentials(Some("Bearer x"), None), None);
+        assert_eq!(
+            parse_credentials(Some("Bearer x"), None),
+            Some(Credentials::Bearer("x".into()))
+        );
+        assert_eq!(parse_credentials(Some("Bearer  "), None), None);
+        assert_eq!(parse_credentials(Some("Digest x"), None), None);
         assert_eq!(parse_credentials(Some("Basic %%%"), None), None);
         assert_eq!(
             parse_credentials(None, Some("TICKET_q")),

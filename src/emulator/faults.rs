@@ -62,7 +62,8 @@ impl Fault {
         }
     }
 
-    /// Lets the repository perform the request before the status replaces the answer.
+    /// Lets the repository perform the request before the status replaces the answer (and
+    /// before the delay, so a client that times out leaves a committed change behind).
     pub fn after_handling(mut self) -> Self {
         self.timing = FaultTiming::AfterHandling;
         self
@@ -143,15 +144,36 @@ pub async fn inject(State(shared): State<Arc<Shared>>, req: Request, next: Next)
     else {
         return next.run(req).await;
     };
-    if !fault.delay.is_zero() {
-        tokio::time::sleep(fault.delay).await;
+    if fault.timing == FaultTiming::AfterHandling {
+        // The repository commits first; the answer is late (a client may time out) or lost.
+        let response = next.run(req).await;
+        if !fault.delay.is_zero() {
+            tokio::time::sleep(fault.delay).await;
+        }
+        return match fault.status {
+            Some(status) => fault_response(status),
+            None => response,
+        };
     }
-    match (fault.status, fault.timing) {
-        (Some(status), FaultTiming::BeforeHandling) => fault_response(status),
-        (Some(status), FaultTiming::AfterHandling) => {
-            let _ = next.run(req).await;
+    match fault.status {
+        Some(status) => {
+            if !fault.delay.is_zero() {
+                tokio::time::sleep(fault.delay).await;
+            }
             fault_response(status)
         }
-        (None, _) => next.run(req).await,
+        None => {
+            // A slow repository: the request arrives late and is still performed when the
+            // client has stopped waiting (a servlet container does not stop a request whose
+            // client went away), so it runs apart from the connection that carried it.
+            let delay = fault.delay;
+            let handled = tokio::spawn(async move {
+                tokio::time::sleep(delay).await;
+                next.run(req).await
+            });
+            handled
+                .await
+                .unwrap_or_else(|_| fault_response(StatusCode::INTERNAL_SERVER_ERROR.as_u16()))
+        }
     }
 }

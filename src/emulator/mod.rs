@@ -13,6 +13,7 @@ pub mod activities;
 mod auth;
 pub mod clock;
 pub mod dictionary;
+pub mod events;
 mod extraction;
 pub mod faults;
 mod ids;
@@ -452,6 +453,23 @@ impl EmulatorHandle {
             .with_repo(|r, now| seed::imap_home(r, user, now, setup))
     }
 
+    /// The user's current ticket (each user has one, shared by all their logins), if valid.
+    pub fn ticket_of(&self, user: &str) -> Option<String> {
+        self.shared
+            .with_repo(|r, now| r.tickets().current(user, now))
+    }
+
+    /// Issues an OAuth access token for `user`, as the Identity Service would; requests
+    /// carrying it as `Authorization: Bearer` act as that user until it is expired.
+    pub fn issue_bearer_token(&self, user: &str) -> String {
+        self.with_repository(|r| r.tickets().issue_bearer(user))
+    }
+
+    /// Expires an OAuth access token: requests carrying it are answered 401.
+    pub fn expire_bearer_token(&self, token: &str) {
+        self.with_repository(|r| r.tickets().expire_bearer(token));
+    }
+
     /// Every activity posted so far, oldest first.
     pub fn activities(&self) -> Vec<Activity> {
         self.with_repository(|r| r.activities().all().to_vec())
@@ -502,6 +520,11 @@ impl EmulatorHandle {
         self.shared.set_probes(Probes { live, ..probes });
     }
 
+    /// From now on, publishes a repository event for every change made through the REST API.
+    pub fn publish_events(&self, publisher: crate::events::publish::Publisher) {
+        self.shared.publish_events(publisher);
+    }
+
     /// Stops the server and waits for it to finish.
     pub async fn shutdown(mut self) {
         if let Some(tx) = self.shutdown.take() {
@@ -522,13 +545,24 @@ impl Drop for EmulatorHandle {
 }
 
 /// What `alfresco-imap emulator` runs: serves until Ctrl-C, after printing the base URL and users.
-pub async fn run_cli(port: u16, seed: Seed) -> Result<(), EmulatorError> {
+/// With `events`, every change is published as a repository event to that broker topic.
+pub async fn run_cli(
+    port: u16,
+    seed: Seed,
+    events: Option<(url::Url, String)>,
+) -> Result<(), EmulatorError> {
     let handle = spawn(EmulatorOptions {
         port,
         seed,
         ..Default::default()
     })
     .await?;
+    if let Some((url, topic)) = events {
+        let publisher = crate::events::publish::Publisher::to_url(&url, &topic)
+            .map_err(|error| EmulatorError::Io(std::io::Error::other(error.to_string())))?;
+        handle.publish_events(publisher);
+        println!("  events:   published to topic {topic}");
+    }
     println!(
         "Alfresco emulator ({seed:?} seed) listening on {}",
         handle.base_url()

@@ -6,9 +6,11 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use chrono::{DateTime, Utc};
 
 use super::clock::Clock;
+use super::events::EventJournal;
 use super::faults::Faults;
 use super::recording::Recorder;
 use super::repo::Repository;
+use crate::events::publish::Publisher;
 
 /// Health switches for the probes.
 #[derive(Debug, Clone, Copy)]
@@ -29,6 +31,8 @@ pub struct Shared {
     /// Injected faults.
     pub faults: Faults,
     probes: Mutex<Probes>,
+    /// Publishes repository events, when a broker is configured.
+    events: Mutex<Option<EventJournal>>,
 }
 
 impl Shared {
@@ -43,6 +47,7 @@ impl Shared {
                 ready: true,
                 live: true,
             }),
+            events: Mutex::new(None),
         }
     }
 
@@ -67,8 +72,21 @@ impl Shared {
         let mut repo = self.lock();
         repo.tick(now);
         let out = f(&mut repo, now);
+        if !repo.changed().is_empty() {
+            let mut events = self.events.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(journal) = events.as_mut() {
+                journal.publish(&repo, repo.changed(), now);
+            }
+        }
         repo.commit_at(now);
         out
+    }
+
+    /// From now on, publishes an event for every change through `publisher`.
+    pub fn publish_events(&self, publisher: Publisher) {
+        let repo = self.lock();
+        let journal = EventJournal::new(&repo, publisher);
+        *self.events.lock().unwrap_or_else(|e| e.into_inner()) = Some(journal);
     }
 
     /// The probe switches.

@@ -2,6 +2,7 @@
 //! store, the clock, change notifications and the login throttle.
 
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -31,6 +32,11 @@ pub struct SessionSettings {
     pub throttle: ThrottleSettings,
     /// Bytes of message summaries kept in memory.
     pub message_cache_bytes: u64,
+    /// Most connections one user may have logged in at once.
+    pub max_connections_per_user: usize,
+    /// How long the repository's search index may lag: messages that arrived more recently
+    /// are also searched without it.
+    pub index_lag: Duration,
 }
 
 impl Default for SessionSettings {
@@ -43,6 +49,8 @@ impl Default for SessionSettings {
             resync_interval: Duration::from_secs(300),
             throttle: ThrottleSettings::default(),
             message_cache_bytes: 64 * 1024 * 1024,
+            max_connections_per_user: usize::MAX,
+            index_lag: Duration::from_secs(60),
         }
     }
 }
@@ -63,6 +71,8 @@ pub struct ServerContext {
     pub throttle: AuthThrottle,
     /// Message summaries and header blocks, in front of the state store.
     pub messages: moka::future::Cache<String, Arc<super::messages::MessageInfo>>,
+    /// Logged-in connections per user (lower-cased user id).
+    pub user_connections: ConnectionSlots<String>,
 }
 
 impl ServerContext {
@@ -83,6 +93,7 @@ impl ServerContext {
             .build();
         Self {
             throttle: AuthThrottle::new(settings.throttle, clock.clone()),
+            user_connections: ConnectionSlots::new(settings.max_connections_per_user),
             settings,
             authenticator,
             store,
@@ -101,11 +112,35 @@ impl std::fmt::Debug for ServerContext {
     }
 }
 
+/// What a [`ChangeHub`] announces.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// Something changed in this mailbox.
+    Mailbox(MailboxKey),
+    /// Something changed in this folder, whatever the view it is shown in (a repository
+    /// event names folders, not views).
+    Folder(String),
+    /// Anything may have changed (repository events were missed): every session lists its
+    /// mailbox in full.
+    Everything,
+}
+
+impl Change {
+    /// Whether a session with `key` selected should look again.
+    pub fn concerns(&self, key: &MailboxKey) -> bool {
+        match self {
+            Change::Mailbox(changed) => changed == key,
+            Change::Folder(folder_id) => *folder_id == key.folder_id,
+            Change::Everything => true,
+        }
+    }
+}
+
 /// Change notifications between the sessions of a server (and, through a bridge, between
 /// replicas): "something changed in this mailbox, look again". A hint, never data.
 #[derive(Debug, Clone)]
 pub struct ChangeHub {
-    sender: broadcast::Sender<MailboxKey>,
+    sender: broadcast::Sender<Change>,
 }
 
 impl ChangeHub {
@@ -118,11 +153,16 @@ impl ChangeHub {
 
     /// Announces a change in `key`.
     pub fn notify(&self, key: &MailboxKey) {
-        let _ = self.sender.send(key.clone());
+        let _ = self.sender.send(Change::Mailbox(key.clone()));
+    }
+
+    /// Announces a change (of any kind).
+    pub fn announce(&self, change: Change) {
+        let _ = self.sender.send(change);
     }
 
     /// Listens to every announcement.
-    pub fn subscribe(&self) -> broadcast::Receiver<MailboxKey> {
+    pub fn subscribe(&self) -> broadcast::Receiver<Change> {
         self.sender.subscribe()
     }
 }
@@ -275,6 +315,74 @@ impl AuthThrottle {
     }
 }
 
+/// Open connections per key (a user, a client address), each key held to the same maximum.
+#[derive(Debug)]
+pub struct ConnectionSlots<K: Hash + Eq> {
+    max: usize,
+    counts: Arc<Mutex<HashMap<K, usize>>>,
+}
+
+/// One connection counted in [`ConnectionSlots`]; dropping it frees the place.
+#[derive(Debug)]
+pub struct Slot<K: Hash + Eq> {
+    key: Option<K>,
+    counts: Arc<Mutex<HashMap<K, usize>>>,
+}
+
+impl<K: Hash + Eq> ConnectionSlots<K> {
+    /// Slots for at most `max` connections per key.
+    pub fn new(max: usize) -> Self {
+        Self {
+            max,
+            counts: Arc::new(Mutex::new(HashMap::new())),
+        }
+    }
+
+    /// Takes a place for `key`, or `None` when its connections are at the maximum.
+    pub fn claim(&self, key: K) -> Option<Slot<K>>
+    where
+        K: Clone,
+    {
+        let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
+        let count = counts.entry(key.clone()).or_insert(0);
+        if *count >= self.max {
+            if *count == 0 {
+                counts.remove(&key);
+            }
+            return None;
+        }
+        *count += 1;
+        Some(Slot {
+            key: Some(key),
+            counts: self.counts.clone(),
+        })
+    }
+
+    /// Connections open for `key` now (a gauge).
+    pub fn open(&self, key: &K) -> usize {
+        let counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
+        counts.get(key).copied().unwrap_or(0)
+    }
+
+    /// Keys with at least one connection (a gauge).
+    pub fn keys(&self) -> usize {
+        self.counts.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+}
+
+impl<K: Hash + Eq> Drop for Slot<K> {
+    fn drop(&mut self) {
+        let Some(key) = self.key.take() else { return };
+        let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(count) = counts.get_mut(&key) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                counts.remove(&key);
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -315,6 +423,24 @@ mod tests {
         );
         clock.advance_ms(61_000);
         assert_eq!(throttle.check(peer, Some("alice")), Ok(()));
+    }
+
+    #[test]
+    fn connection_slots_count_per_key_and_free_on_drop() {
+        let slots = ConnectionSlots::new(2);
+        let a1 = slots.claim("a".to_string()).unwrap();
+        let a2 = slots.claim("a".to_string()).unwrap();
+        assert!(slots.claim("a".to_string()).is_none());
+        let b = slots.claim("b".to_string()).unwrap();
+        assert_eq!(slots.open(&"a".to_string()), 2);
+        drop(a1);
+        assert_eq!(slots.open(&"a".to_string()), 1);
+        let a3 = slots.claim("a".to_string()).unwrap();
+        drop((a2, a3, b));
+        assert_eq!(slots.keys(), 0);
+        let none = ConnectionSlots::new(0);
+        assert!(none.claim(1u8).is_none());
+        assert_eq!(none.keys(), 0);
     }
 
     #[test]

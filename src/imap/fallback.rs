@@ -3,6 +3,10 @@
 //! `LIST "" "*" RETURN (SPECIAL-USE)`. It works on the framed bytes, so a literal inside such a
 //! command works like anywhere else.
 
+use imap_codec::CommandCodec;
+use imap_codec::decode::Decoder;
+use imap_types::IntoStatic;
+use imap_types::command::Command;
 use imap_types::core::Tag;
 
 use super::decode::tag_of;
@@ -26,6 +30,38 @@ pub enum Extended {
         /// `RETURN (SUBSCRIBED)`.
         return_subscribed: bool,
     },
+    /// SEARCH with RETURN options (ESEARCH, RFC 4731; SEARCHRES, RFC 5182).
+    Search {
+        /// The command without its RETURN options, as imap-codec decoded it.
+        command: Command<'static>,
+        /// What to return.
+        options: SearchReturn,
+    },
+    /// A command that names the saved search result `$` (RFC 5182): the session puts the
+    /// saved set in and decodes it.
+    Saved {
+        /// The command's tag.
+        tag: Tag<'static>,
+        /// The command's bytes (RETURN options removed), with `$` where the set goes.
+        message: Vec<u8>,
+        /// RETURN options of a SEARCH, if any.
+        options: Option<SearchReturn>,
+    },
+}
+
+/// `SEARCH RETURN (...)` options.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SearchReturn {
+    /// `MIN`.
+    pub min: bool,
+    /// `MAX`.
+    pub max: bool,
+    /// `COUNT`.
+    pub count: bool,
+    /// `ALL` (also what an empty list means).
+    pub all: bool,
+    /// `SAVE`: keep the result as `$`.
+    pub save: bool,
 }
 
 /// Why a command is not one of the understood forms.
@@ -42,6 +78,108 @@ enum Token {
 
 /// Parses `message` if it is one of the understood forms.
 pub fn parse(message: &[u8]) -> Result<Extended, NotExtended> {
+    parse_list(message)
+        .or_else(|_| parse_search_return(message))
+        .or_else(|_| parse_saved(message, None))
+}
+
+/// `tag [UID] SEARCH RETURN (options) criteria`.
+fn parse_search_return(message: &[u8]) -> Result<Extended, NotExtended> {
+    let tokens = spans(message).ok_or(NotExtended)?;
+    let word = |i: usize, want: &[u8]| matches!(tokens.get(i), Some((Token::Text(w, false), _)) if w.eq_ignore_ascii_case(want));
+    let search = if word(1, b"SEARCH") {
+        2
+    } else if word(1, b"UID") && word(2, b"SEARCH") {
+        3
+    } else {
+        return Err(NotExtended);
+    };
+    if !word(search, b"RETURN") || tokens.get(search + 1).map(|t| &t.0) != Some(&Token::Open) {
+        return Err(NotExtended);
+    }
+    let mut options = SearchReturn::default();
+    let mut index = search + 2;
+    let close = loop {
+        match tokens.get(index) {
+            Some((Token::Close, range)) => break range.end,
+            Some((Token::Text(option, false), _)) => {
+                match option.to_ascii_uppercase().as_slice() {
+                    b"MIN" => options.min = true,
+                    b"MAX" => options.max = true,
+                    b"COUNT" => options.count = true,
+                    b"ALL" => options.all = true,
+                    b"SAVE" => options.save = true,
+                    _ => return Err(NotExtended),
+                }
+                index += 1;
+            }
+            _ => return Err(NotExtended),
+        }
+    };
+    if !(options.min || options.max || options.count || options.all || options.save) {
+        options.all = true;
+    }
+    let start = tokens[search].1.start;
+    let mut rest = message[..start].to_vec();
+    let tail = &message[close..];
+    rest.extend_from_slice(tail.strip_prefix(b" ").unwrap_or(tail));
+    match CommandCodec::default().decode(&rest) {
+        Ok((b"", command)) => Ok(Extended::Search {
+            command: command.into_static(),
+            options,
+        }),
+        _ => parse_saved(&rest, Some(options)),
+    }
+}
+
+/// A command with `$` as a sequence set.
+fn parse_saved(message: &[u8], options: Option<SearchReturn>) -> Result<Extended, NotExtended> {
+    let tag = tag_of(message).ok_or(NotExtended)?;
+    let tokens = spans(message).ok_or(NotExtended)?;
+    let dollar = tokens
+        .iter()
+        .any(|(token, _)| matches!(token, Token::Text(text, false) if text.split(|&b| b == b',').any(|p| p == b"$")));
+    if !dollar {
+        return Err(NotExtended);
+    }
+    Ok(Extended::Saved {
+        tag,
+        message: message.to_vec(),
+        options,
+    })
+}
+
+/// Replaces every unquoted `$` sequence set of `message` by `set`.
+pub fn substitute_saved(message: &[u8], set: &str) -> Option<Vec<u8>> {
+    let tokens = spans(message)?;
+    let mut out = Vec::with_capacity(message.len() + set.len());
+    let mut at = 0;
+    for (token, range) in tokens {
+        let Token::Text(text, false) = token else {
+            continue;
+        };
+        if !text.split(|&b| b == b',').any(|p| p == b"$") {
+            continue;
+        }
+        out.extend_from_slice(&message[at..range.start]);
+        let parts: Vec<&[u8]> = text.split(|&b| b == b',').collect();
+        for (i, part) in parts.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            if *part == b"$" {
+                out.extend_from_slice(set.as_bytes());
+            } else {
+                out.extend_from_slice(part);
+            }
+        }
+        at = range.end;
+    }
+    out.extend_from_slice(&message[at..]);
+    Some(out)
+}
+
+fn parse_list(message: &[u8]) -> Result<Extended, NotExtended> {
     let tag = tag_of(message).ok_or(NotExtended)?;
     let tokens = tokenize(message).ok_or(NotExtended)?;
     let mut rest = tokens.iter().skip(1).peekable();
@@ -119,20 +257,31 @@ fn options<'a>(tokens: &mut impl Iterator<Item = &'a Token>) -> Result<Vec<Vec<u
 
 /// Splits a command into tokens; the bool says whether a text was quoted or a literal.
 fn tokenize(message: &[u8]) -> Option<Vec<Token>> {
-    let mut tokens = Vec::new();
+    Some(
+        spans(message)?
+            .into_iter()
+            .map(|(token, _)| token)
+            .collect(),
+    )
+}
+
+/// Tokens with the byte range each one covers.
+fn spans(message: &[u8]) -> Option<Vec<(Token, std::ops::Range<usize>)>> {
+    let mut tokens: Vec<(Token, std::ops::Range<usize>)> = Vec::new();
     let mut i = 0;
     while i < message.len() {
         match message[i] {
             b' ' | b'\r' | b'\n' => i += 1,
             b'(' => {
-                tokens.push(Token::Open);
+                tokens.push((Token::Open, i..i + 1));
                 i += 1;
             }
             b')' => {
-                tokens.push(Token::Close);
+                tokens.push((Token::Close, i..i + 1));
                 i += 1;
             }
             b'"' => {
+                let begin = i;
                 let mut text = Vec::new();
                 i += 1;
                 loop {
@@ -150,9 +299,10 @@ fn tokenize(message: &[u8]) -> Option<Vec<Token>> {
                     }
                 }
                 i += 1;
-                tokens.push(Token::Text(text, true));
+                tokens.push((Token::Text(text, true), begin..i));
             }
             b'{' => {
+                let begin = i;
                 let close = message[i..].iter().position(|&b| b == b'}')? + i;
                 let digits = message[i + 1..close]
                     .strip_suffix(b"+")
@@ -167,7 +317,10 @@ fn tokenize(message: &[u8]) -> Option<Vec<Token>> {
                 }
                 start += 1;
                 let end = start.checked_add(length)?;
-                tokens.push(Token::Text(message.get(start..end)?.to_vec(), true));
+                tokens.push((
+                    Token::Text(message.get(start..end)?.to_vec(), true),
+                    begin..end,
+                ));
                 i = end;
             }
             _ => {
@@ -175,7 +328,7 @@ fn tokenize(message: &[u8]) -> Option<Vec<Token>> {
                 while i < message.len() && !b" ()\r\n\"{".contains(&message[i]) {
                     i += 1;
                 }
-                tokens.push(Token::Text(message[start..i].to_vec(), false));
+                tokens.push((Token::Text(message[start..i].to_vec(), false), start..i));
             }
         }
     }
@@ -199,7 +352,10 @@ mod tests {
             special_use_only,
             return_subscribed,
             ..
-        } = list(b"A3 LIST \"\" \"*\" RETURN (SPECIAL-USE)\r\n");
+        } = list(b"A3 LIST \"\" \"*\" RETURN (SPECIAL-USE)\r\n")
+        else {
+            panic!("not an extended list")
+        };
         assert_eq!(tag.as_ref(), "A3");
         assert_eq!(reference, "");
         assert_eq!(patterns, ["*"]);
@@ -216,10 +372,58 @@ mod tests {
             ..
         } = list(
             b"t LIST (SPECIAL-USE) \"\" (\"INBOX\" {5}\r\nSe&-t) RETURN (CHILDREN SUBSCRIBED)\r\n",
-        );
+        )
+        else {
+            panic!("not an extended list")
+        };
         assert_eq!(patterns, ["INBOX", "Se&t"]);
         assert!(special_use_only);
         assert!(return_subscribed);
+    }
+
+    #[test]
+    fn search_return_options() {
+        let Extended::Search { command, options } =
+            parse(b"t UID SEARCH RETURN (MIN COUNT SAVE) SEEN\r\n").unwrap()
+        else {
+            panic!("not an extended search")
+        };
+        assert_eq!(command.tag.as_ref(), "t");
+        assert!(options.min && options.count && options.save && !options.all);
+        let Extended::Search { options, .. } = parse(b"t SEARCH RETURN () ALL\r\n").unwrap() else {
+            panic!()
+        };
+        assert!(options.all);
+        assert_eq!(parse(b"t SEARCH RETURN (BOGUS) ALL\r\n"), Err(NotExtended));
+    }
+
+    #[test]
+    fn saved_results() {
+        let Extended::Saved {
+            tag,
+            message,
+            options,
+        } = parse(b"f UID FETCH $ (FLAGS)\r\n").unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(tag.as_ref(), "f");
+        assert!(options.is_none());
+        assert_eq!(
+            substitute_saved(&message, "1:3,7").unwrap(),
+            b"f UID FETCH 1:3,7 (FLAGS)\r\n"
+        );
+        let Extended::Saved {
+            message, options, ..
+        } = parse(b"s SEARCH RETURN (COUNT) $ SUBJECT \"$\"\r\n").unwrap()
+        else {
+            panic!()
+        };
+        assert!(options.unwrap().count);
+        assert_eq!(
+            substitute_saved(&message, "2").unwrap(),
+            b"s SEARCH 2 SUBJECT \"$\"\r\n"
+        );
     }
 
     #[test]

@@ -506,6 +506,61 @@ fn parse_announcement(line: &[u8]) -> Option<Result<Announcement, ()>> {
     })
 }
 
+/// Whether a framed command nests parenthesised lists deeper than `max`. Quoted strings and
+/// literal data are skipped; one pass over the bytes, stopping as soon as the limit is broken,
+/// so a command of thousands of `(` is refused before any recursive parser sees it.
+pub fn nesting_exceeds(message: &[u8], max: usize) -> bool {
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < message.len() {
+        match message[i] {
+            b'(' => {
+                depth += 1;
+                if depth > max {
+                    return true;
+                }
+                i += 1;
+            }
+            b')' => {
+                depth = depth.saturating_sub(1);
+                i += 1;
+            }
+            b'"' => {
+                i += 1;
+                while i < message.len() && message[i] != b'"' {
+                    if message[i] == b'\\' {
+                        i += 1;
+                    }
+                    i += 1;
+                }
+                i += 1;
+            }
+            b'{' => i = after_literal(message, i).unwrap_or(i + 1),
+            _ => i += 1,
+        }
+    }
+    false
+}
+
+/// Where the data of a literal announced at `open` (`{n}`, `{n+}` then a line ending) ends.
+fn after_literal(message: &[u8], open: usize) -> Option<usize> {
+    // `{` + at most 20 digits + `+` + `}`: looking further would make a line of `{` quadratic.
+    let close = open + message[open..].iter().take(23).position(|&b| b == b'}')?;
+    let line_end = message.get(close + 1..)?;
+    let data = match line_end {
+        [b'\r', b'\n', ..] => close + 3,
+        [b'\n', ..] => close + 2,
+        _ => return None,
+    };
+    let digits = &message[open + 1..close];
+    let digits = digits.strip_suffix(b"+").unwrap_or(digits);
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let length: usize = std::str::from_utf8(digits).ok()?.parse().ok()?;
+    Some(data.saturating_add(length).min(message.len()))
+}
+
 /// The first space-delimited token of a command (its tag), if it looks like one.
 pub fn first_token(message: &[u8]) -> Option<Vec<u8>> {
     let end = message
@@ -771,6 +826,23 @@ mod tests {
         assert_eq!(first_token(b"+ X"), None);
         assert_eq!(first_token(b""), None);
         assert_eq!(first_token(b"a\"b X"), None);
+    }
+
+    #[test]
+    fn nesting_depth_skips_strings_and_literals() {
+        assert!(!nesting_exceeds(b"a SEARCH (OR (A) (B))\r\n", 2));
+        assert!(nesting_exceeds(b"a SEARCH (OR ((A)) (B))\r\n", 2));
+        assert!(!nesting_exceeds(
+            b"a SEARCH SUBJECT \"(((\\\"(((\" (X)\r\n",
+            1
+        ));
+        assert!(!nesting_exceeds(b"a SEARCH SUBJECT {4}\r\n((((\r\n", 0));
+        assert!(!nesting_exceeds(b"a SEARCH SUBJECT {4+}\n(((( (X)\r\n", 1));
+        assert!(nesting_exceeds(b"a SEARCH SUBJECT {x}\r\n((\r\n", 1));
+        let deep: Vec<u8> = std::iter::repeat_n(b'(', 10_000).collect();
+        assert!(nesting_exceeds(&deep, 16));
+        assert!(!nesting_exceeds(b"a X )))))((\r\n", 2));
+        assert!(nesting_exceeds(b"a X {99999999999999999999999}\r\n(((", 0));
     }
 
     #[test]

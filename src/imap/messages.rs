@@ -59,17 +59,42 @@ impl MessageInfo {
 
 /// The key of a message's info: its node, identity and pinned inputs (the bytes they make).
 pub fn info_key(message: &Message) -> String {
-    let pin = match &message.pin {
+    summary_key(
+        &message.item.node_id,
+        &message.item.identity,
+        message.pin.as_deref(),
+    )
+}
+
+/// The key of a message summary from its node, version identity and pinned inputs.
+fn summary_key(node_id: &str, identity: &str, pin: Option<&[u8]>) -> String {
+    let pin = match pin {
         Some(pin) => {
             let digest = Sha256::digest(pin);
             digest.iter().take(12).map(|b| format!("{b:02x}")).collect()
         }
         None => "-".to_owned(),
     };
-    format!("{}:{}:{}", message.item.node_id, message.item.identity, pin)
+    format!("{node_id}:{identity}:{pin}")
 }
 
-/// The info of a message: from memory, the state store, or by reading the message once.
+/// Keeps the summary of a message just appended, so that searching and fetching its header
+/// never download it again. Only for messages served as stored: a generated message (one
+/// with pinned inputs) is summarised from what it is rendered into.
+pub async fn remember_appended(ctx: &ServerContext, item: &crate::mailbox::Item, bytes: &[u8]) {
+    if item.pin.is_some() {
+        return;
+    }
+    let key = summary_key(&item.node_id, &item.identity, None);
+    let info = Arc::new(MessageInfo::of(bytes));
+    if let Err(error) = ctx.store.put_summary(&key, &info.to_bytes()).await {
+        tracing::warn!(%error, "could not keep a message summary");
+    }
+    ctx.messages.insert(key, info).await;
+}
+
+/// The info of a message: from memory, the state store, from the backend when it knows the
+/// structure without reading the message, or by reading the message once.
 pub async fn message_info(
     ctx: &ServerContext,
     mailboxes: &dyn Mailboxes,
@@ -85,6 +110,17 @@ pub async fn message_info(
         ctx.messages.insert(key, info.clone()).await;
         return Ok(info);
     }
+    if let Some(known) = mailboxes
+        .known_structure(mailbox, &message.item_ref())
+        .await?
+    {
+        let info = Arc::new(MessageInfo {
+            summary: known.summary,
+            header: known.header,
+        });
+        keep(ctx, key, info.clone()).await;
+        return Ok(info);
+    }
     let content = mailboxes
         .content(mailbox, &message.item_ref(), None)
         .await?;
@@ -97,11 +133,16 @@ pub async fn message_info(
         return Err(MailboxError::MessageGone);
     }
     let info = Arc::new(MessageInfo::of(&bytes));
+    keep(ctx, key, info.clone()).await;
+    Ok(info)
+}
+
+/// Keeps a message's info in the state store and in memory.
+async fn keep(ctx: &ServerContext, key: String, info: Arc<MessageInfo>) {
     if let Err(error) = ctx.store.put_summary(&key, &info.to_bytes()).await {
         tracing::warn!(%error, "could not keep a message summary");
     }
-    ctx.messages.insert(key, info.clone()).await;
-    Ok(info)
+    ctx.messages.insert(key, info).await;
 }
 
 /// The info of a message if it is known without reading the message.

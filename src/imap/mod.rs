@@ -18,5 +18,5 @@ pub mod sequence;
 pub mod session;
 pub mod utf7;
 
-pub use context::{ChangeHub, ServerContext, SessionSettings};
+pub use context::{Change, ChangeHub, ServerContext, SessionSettings};
 pub use session::{ConnectionInfo, Input, Session, Step};

@@ -1,6 +1,7 @@
 //! Mailbox names on the wire: decoding, encoding and LIST patterns (RFC 3501 §5.1, §6.3.8).
 
-use imap_types::core::AString;
+use imap_types::core::{AString, Quoted};
+use imap_types::error::ValidationError;
 use imap_types::mailbox::{ListMailbox, Mailbox};
 use unicode_normalization::UnicodeNormalization;
 
@@ -45,6 +46,18 @@ pub fn decode_pattern(pattern: &ListMailbox<'_>) -> Result<String, utf7::Utf7Err
 /// Encodes a name for a response.
 pub fn encode(name: &str) -> String {
     utf7::encode(name)
+}
+
+/// A name as the mailbox of a LIST, LSUB or STATUS response: modified UTF-7, quoted when it
+/// would otherwise go out as the atom `NIL`. RFC 3501 allows that atom there, but parsers read
+/// it as the nil value: mbsync 1.4 then rejects the whole LIST ("malformed LIST response") and
+/// syncs nothing, so such a name is always sent as a quoted string.
+pub fn response_mailbox(name: &str) -> Result<Mailbox<'static>, ValidationError> {
+    let encoded = encode(name);
+    if encoded.eq_ignore_ascii_case("NIL") {
+        return Ok(Mailbox::from(AString::from(Quoted::try_from(encoded)?)));
+    }
+    Mailbox::try_from(encoded)
 }
 
 /// `inbox`, `Inbox/sub` ... written as `INBOX`, `INBOX/sub`.
@@ -232,6 +245,27 @@ mod tests {
         assert!(Pattern::new("Alfresco IMAP/", "Sites").matches("Alfresco IMAP/Sites"));
         assert!(Pattern::new("Alfresco IMAP", "/Sites").matches("/Sites"));
         assert!(Pattern::new("", "").is_literal());
+    }
+
+    #[test]
+    fn a_name_that_reads_as_nil_is_quoted() {
+        use imap_codec::ResponseCodec;
+        use imap_codec::encode::Encoder;
+        use imap_types::response::{Data, Response};
+        let wire = |name: &str| {
+            let data = Data::Status {
+                mailbox: response_mailbox(name).unwrap(),
+                items: Vec::new().into(),
+            };
+            let bytes = ResponseCodec::default()
+                .encode(&Response::Data(data))
+                .dump();
+            String::from_utf8(bytes).unwrap()
+        };
+        assert_eq!(wire("NIL"), "* STATUS \"NIL\" ()\r\n");
+        assert_eq!(wire("nil"), "* STATUS \"nil\" ()\r\n");
+        assert_eq!(wire("NILS"), "* STATUS NILS ()\r\n");
+        assert_eq!(wire("INBOX"), "* STATUS INBOX ()\r\n");
     }
 
     #[test]

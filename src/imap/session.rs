@@ -48,6 +48,9 @@ pub enum Input {
     Line(Vec<u8>),
     /// While idling: the selected mailbox may have changed, or it is time to look.
     Wake,
+    /// Something may have changed that events did not report: if idling, list the mailbox
+    /// in full.
+    Resync,
 }
 
 /// Why a command could not be used.
@@ -211,6 +214,12 @@ pub struct Session {
     pub(crate) enabled: Enabled,
     pub(crate) exchange: Option<Exchange>,
     pub(crate) logged_out: bool,
+    /// This connection's place among the user's connections (`limits.connectionsPerUser`).
+    pub(crate) user_slot: Option<super::context::Slot<String>>,
+    /// RETURN options of the SEARCH being run (ESEARCH).
+    pub(crate) search_return: Option<super::fallback::SearchReturn>,
+    /// The saved search result `$` (RFC 5182), as UIDs.
+    pub(crate) saved: Vec<crate::state::Uid>,
 }
 
 impl std::fmt::Debug for Session {
@@ -233,6 +242,9 @@ impl Session {
             enabled: Enabled::default(),
             exchange: None,
             logged_out: false,
+            user_slot: None,
+            search_return: None,
+            saved: Vec::new(),
         }
     }
 
@@ -292,9 +304,14 @@ impl Session {
                 Some(Exchange::Idle(tag)) => self.idle_line(tag, &line, out).await,
                 None => Ok(Step::Continue),
             },
-            Input::Wake => match &self.exchange {
+            Input::Wake | Input::Resync => match &self.exchange {
                 Some(Exchange::Idle(_)) => {
-                    self.idle_wake(out).await?;
+                    let how = if matches!(input, Input::Resync) {
+                        Sync::Full
+                    } else {
+                        Sync::Check
+                    };
+                    self.idle_wake(how, out).await?;
                     Ok(Step::Idle)
                 }
                 _ => Ok(Step::Continue),
@@ -310,6 +327,7 @@ impl Session {
     ) -> Result<Step, SendError> {
         let Command { tag, body } = command;
         let name = body.name();
+        let started = std::time::Instant::now();
         let span = tracing::debug_span!("command", name);
         let _enter = span.enter();
         let allows_expunge = allows_expunge(&body);
@@ -334,6 +352,20 @@ impl Session {
         if !matches!(result, Err(Failure::Bye(_))) {
             self.after_command(out, allows_expunge, uid_command).await?;
         }
+        let outcome = match &result {
+            Ok(_) => "ok",
+            Err(Failure::No(..)) => "no",
+            Err(Failure::Bad(..)) => "bad",
+            Err(Failure::Bye(_)) => "bye",
+            Err(Failure::Closed) => "closed",
+        };
+        let elapsed = started.elapsed();
+        crate::ops::registry().record_command(name, outcome, elapsed);
+        tracing::debug!(
+            result = outcome,
+            duration_ms = elapsed.as_secs_f64() * 1000.0,
+            "command done"
+        );
         self.finish(tag, result, out).await
     }
 
@@ -359,14 +391,36 @@ impl Session {
         extended: super::fallback::Extended,
         out: &mut dyn Responder,
     ) -> Result<Step, SendError> {
-        let super::fallback::Extended::List {
-            tag,
-            reference,
-            patterns,
-            special_use_only,
-            subscribed_only,
-            return_subscribed,
-        } = extended;
+        use super::fallback::Extended;
+        let (tag, reference, patterns, special_use_only, subscribed_only, return_subscribed) =
+            match extended {
+                Extended::Search { command, options } => {
+                    self.search_return = Some(options);
+                    let step = self.command(command, None, out).await;
+                    self.search_return = None;
+                    return step;
+                }
+                Extended::Saved {
+                    tag,
+                    message,
+                    options,
+                } => return self.saved_command(tag, message, options, out).await,
+                Extended::List {
+                    tag,
+                    reference,
+                    patterns,
+                    special_use_only,
+                    subscribed_only,
+                    return_subscribed,
+                } => (
+                    tag,
+                    reference,
+                    patterns,
+                    special_use_only,
+                    subscribed_only,
+                    return_subscribed,
+                ),
+            };
         let options = super::commands::list::ListOptions {
             special_use_only,
             subscribed_only,
@@ -391,6 +445,71 @@ impl Session {
         }
         self.after_command(out, true, false).await?;
         self.finish(tag, result, out).await
+    }
+
+    /// A command naming the saved search result `$` (RFC 5182): the saved UIDs go in (as
+    /// sequence numbers for commands that take them), then the command runs as usual.
+    async fn saved_command(
+        &mut self,
+        tag: Tag<'static>,
+        message: Vec<u8>,
+        options: Option<super::fallback::SearchReturn>,
+        out: &mut dyn Responder,
+    ) -> Result<Step, SendError> {
+        use imap_types::command::CommandBody as C;
+        let Some(selected) = self.selected.as_ref() else {
+            return self
+                .finish(tag, Err(Failure::bad("No mailbox selected")), out)
+                .await;
+        };
+        // Which kind of numbers the command takes: decode it once with a placeholder.
+        let probe = super::fallback::substitute_saved(&message, "1").and_then(|bytes| {
+            match super::decode::command(&bytes, None) {
+                Input::Command { command, .. } => Some(command.body),
+                _ => None,
+            }
+        });
+        let Some(body) = probe else {
+            return self
+                .finish(tag, Err(Failure::bad("Invalid command syntax")), out)
+                .await;
+        };
+        let uid = is_uid_command(&body);
+        let numbers: Vec<u32> = self
+            .saved
+            .iter()
+            .filter_map(|uid_value| {
+                let index = selected.index_of(*uid_value)?;
+                Some(if uid { *uid_value } else { index as u32 + 1 })
+            })
+            .collect();
+        let set = match super::sequence::compact(numbers) {
+            Some(set) => set,
+            None if matches!(body, C::Search { .. }) || uid => "4294967295".to_owned(),
+            // Nothing saved: a FETCH, STORE, COPY or MOVE of no messages.
+            None => {
+                return self
+                    .finish(tag, Ok(Completion::ok("Nothing saved to act on")), out)
+                    .await;
+            }
+        };
+        let Some(bytes) = super::fallback::substitute_saved(&message, &set) else {
+            return self
+                .finish(tag, Err(Failure::bad("Invalid command syntax")), out)
+                .await;
+        };
+        match super::decode::command(&bytes, None) {
+            Input::Command { command, .. } => {
+                self.search_return = options;
+                let step = self.command(command, None, out).await;
+                self.search_return = None;
+                step
+            }
+            _ => {
+                self.finish(tag, Err(Failure::bad("Invalid command syntax")), out)
+                    .await
+            }
+        }
     }
 
     /// Writes the tagged completion (or BYE).
@@ -586,7 +705,16 @@ impl Session {
                 charset,
                 criteria,
                 uid,
-            } => self.search(charset, criteria, uid, out).await,
+            } => self.search(tag, charset, criteria, uid, out).await,
+            C::Sort {
+                sort_criteria,
+                charset,
+                search_criteria,
+                uid,
+            } => {
+                self.sort(sort_criteria, charset, search_criteria, uid, out)
+                    .await
+            }
             C::Fetch {
                 sequence_set,
                 macro_or_item_names,

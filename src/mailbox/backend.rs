@@ -210,6 +210,16 @@ pub struct ItemRef {
     pub pin: Option<Vec<u8>>,
 }
 
+/// What a message's bytes look like, known without reading them (a generated message whose
+/// document is attached is described by arithmetic, not by downloading the document).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KnownStructure {
+    /// The summary (sizes, ENVELOPE, BODYSTRUCTURE, part offsets) of the whole message.
+    pub summary: crate::message::MessageSummary,
+    /// The header block (blank line included).
+    pub header: Bytes,
+}
+
 /// A stream of message bytes.
 pub type ByteStream = Pin<Box<dyn Stream<Item = Result<Bytes, MailboxError>> + Send>>;
 
@@ -348,6 +358,18 @@ pub trait Mailboxes: Send + Sync + 'static {
         Ok(())
     }
 
+    /// The node ids of `mailbox` whose text (document content, e-mail body) matches `text`,
+    /// from the repository's full-text index; `None` when there is no index to ask (the
+    /// session then reads the messages itself). The index is eventually consistent and matches
+    /// analysed tokens, not substrings.
+    async fn search_text(
+        &self,
+        _mailbox: &MailboxInfo,
+        _text: &str,
+    ) -> Result<Option<std::collections::HashSet<String>>, MailboxError> {
+        Ok(None)
+    }
+
     /// Creates `name` and any missing parents.
     async fn create(&self, name: &str) -> Result<(), MailboxError>;
 
@@ -381,6 +403,16 @@ pub trait Mailboxes: Send + Sync + 'static {
         item: &ItemRef,
         range: Option<Range<u64>>,
     ) -> Result<Content, MailboxError>;
+
+    /// The structure of a message when the backend knows it without reading the message
+    /// (`None`, the default: read the bytes and parse them).
+    async fn known_structure(
+        &self,
+        _mailbox: &MailboxInfo,
+        _item: &ItemRef,
+    ) -> Result<Option<KnownStructure>, MailboxError> {
+        Ok(None)
+    }
 
     /// Stores a message; answers only after the repository confirmed it.
     async fn append(

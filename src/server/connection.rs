@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -13,14 +14,15 @@ use tokio::sync::broadcast::error::RecvError;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use super::listener::Gauges;
 use super::spool::{AppendBudget, Spool, Spooled};
 use super::tls::TlsSource;
 use super::transport::Transport;
 use crate::imap::decode::{self, LiteralDecision, LiteralLimits};
-use crate::imap::framing::{Frame, Framer, FramingLimits, Mode, Overflow};
+use crate::imap::framing::{Frame, Framer, FramingLimits, Mode, Overflow, nesting_exceeds};
 use crate::imap::output::{Output, Responder, SendError, write_output};
 use crate::imap::session::{Input, Problem};
-use crate::imap::{ConnectionInfo, ServerContext, Session, Step};
+use crate::imap::{Change, ConnectionInfo, ServerContext, Session, Step};
 
 /// Per-connection settings (from `imap.sidecar.*` properties).
 #[derive(Debug, Clone)]
@@ -34,10 +36,18 @@ pub struct ConnectionSettings {
     pub idle_timeout: Duration,
     /// How long a connection may stay unauthenticated.
     pub login_timeout: Duration,
-    /// How often an idling session asks the repository about its mailbox.
+    /// How often an idling session asks the repository about its mailbox; zero: never (it
+    /// then relies on change notifications, e.g. from repository events).
     pub idle_poll: Duration,
     /// Where large APPENDs are spooled.
     pub spool_dir: PathBuf,
+    /// Most connections from one client address at once.
+    pub max_connections_per_address: usize,
+    /// Commands one connection may send per second (a burst of as many is allowed); faster
+    /// clients are slowed down, not refused. 0: no limit.
+    pub commands_per_second: u32,
+    /// Deepest nesting of parenthesised lists in one command.
+    pub nesting_depth: usize,
 }
 
 impl Default for ConnectionSettings {
@@ -53,6 +63,9 @@ impl Default for ConnectionSettings {
             login_timeout: Duration::from_secs(60),
             idle_poll: Duration::from_secs(30),
             spool_dir: std::env::temp_dir().join("alfresco-imap-spool"),
+            max_connections_per_address: usize::MAX,
+            commands_per_second: 0,
+            nesting_depth: 16,
         }
     }
 }
@@ -70,6 +83,8 @@ pub struct ConnectionShared {
     pub tls: Option<TlsSource>,
     /// Cancelled when the server shuts down.
     pub shutdown: CancellationToken,
+    /// The server's gauges.
+    pub gauges: Arc<Gauges>,
 }
 
 /// Why a connection ended, for the log.
@@ -97,6 +112,19 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Responder for Writer<'_, S> {
     async fn send(&mut self, output: Output) -> Result<(), SendError> {
         let mut writer = BufWriter::with_capacity(16 * 1024, &mut *self.transport);
         write_output(&mut writer, output).await
+    }
+}
+
+/// When an idling session next polls, `None` when polling is off.
+fn poll_after(every: Duration) -> Option<Instant> {
+    (!every.is_zero()).then(|| Instant::now() + every)
+}
+
+/// Sleeps until `at`, or forever.
+async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
     }
 }
 
@@ -132,6 +160,7 @@ where
         spool: None,
         spooled: None,
         step: Step::Continue,
+        rate: CommandRate::new(shared.settings.commands_per_second),
         shared,
     };
     let ending = connection.run(&mut transport).await;
@@ -146,7 +175,39 @@ struct Connection {
     spool: Option<Spool>,
     spooled: Option<Spooled>,
     step: Step,
+    rate: CommandRate,
     shared: ConnectionShared,
+}
+
+/// The commands-per-second limit of one connection: a token bucket holding one second's worth
+/// of commands. A command that finds it empty waits for the next token.
+#[derive(Debug)]
+struct CommandRate {
+    per_second: u32,
+    tokens: f64,
+    last: Instant,
+}
+
+impl CommandRate {
+    fn new(per_second: u32) -> Self {
+        Self {
+            per_second,
+            tokens: f64::from(per_second),
+            last: Instant::now(),
+        }
+    }
+
+    /// Takes a token for a command; how long to wait first, if the bucket was empty.
+    fn take(&mut self, now: Instant) -> Option<Duration> {
+        if self.per_second == 0 {
+            return None;
+        }
+        let rate = f64::from(self.per_second);
+        let elapsed = now.saturating_duration_since(self.last).as_secs_f64();
+        self.last = now;
+        self.tokens = (self.tokens + elapsed * rate).min(rate) - 1.0;
+        (self.tokens < 0.0).then(|| Duration::from_secs_f64(-self.tokens / rate))
+    }
 }
 
 impl Connection {
@@ -161,7 +222,7 @@ impl Connection {
         let mut changes = self.shared.context.hub.subscribe();
         let mut buffer = BytesMut::with_capacity(16 * 1024);
         let mut deadline = self.deadline();
-        let mut next_poll = Instant::now() + self.shared.settings.idle_poll;
+        let mut next_poll = poll_after(self.shared.settings.idle_poll);
         loop {
             let frame = self.framer.next_frame();
             let result = match frame {
@@ -189,18 +250,18 @@ impl Connection {
                             return Ending::Shutdown;
                         }
                         change = changes.recv(), if idling => {
-                            let relevant = match change {
-                                Ok(key) => self.session.selected_key() == Some(&key),
-                                Err(RecvError::Lagged(_)) => true,
-                                Err(RecvError::Closed) => false,
+                            let input = match change {
+                                Ok(Change::Everything) | Err(RecvError::Lagged(_)) => Input::Resync,
+                                Ok(change) => match self.session.selected_key() {
+                                    Some(key) if change.concerns(key) => Input::Wake,
+                                    _ => continue,
+                                },
+                                Err(RecvError::Closed) => continue,
                             };
-                            if !relevant {
-                                continue;
-                            }
-                            self.handle(transport, Input::Wake).await
+                            self.handle(transport, input).await
                         }
-                        () = tokio::time::sleep_until(next_poll), if idling => {
-                            next_poll = Instant::now() + self.shared.settings.idle_poll;
+                        () = sleep_until(next_poll), if idling => {
+                            next_poll = poll_after(self.shared.settings.idle_poll);
                             self.handle(transport, Input::Wake).await
                         }
                     }
@@ -219,23 +280,35 @@ impl Connection {
                     continue;
                 }
                 Frame::Message(message) => {
-                    // Changes announced so far are covered by what this command looks at (an
-                    // IDLE looks when it starts); later ones must wake an IDLE it may start.
-                    while changes.try_recv().is_ok() {}
                     let input = match self.step {
                         Step::ReadLine | Step::Idle => Input::Line(message),
+                        _ if nesting_exceeds(&message, self.shared.settings.nesting_depth) => {
+                            Input::Invalid {
+                                tag: decode::tag_of(&message),
+                                problem: Problem::Limit,
+                            }
+                        }
                         _ => {
                             let literal = self.spooled.as_ref().map(Spooled::body);
                             decode::command(&message, literal)
                         }
                     };
+                    if !matches!(self.step, Step::ReadLine | Step::Idle)
+                        && let Some(wait) = self.rate.take(Instant::now())
+                    {
+                        self.shared.gauges.throttled.fetch_add(1, Ordering::Relaxed);
+                        tokio::time::sleep(wait).await;
+                    }
+                    // Changes announced so far are covered by what this command looks at (an
+                    // IDLE looks when it starts); later ones must wake an IDLE it may start.
+                    while changes.try_recv().is_ok() {}
                     let result = self.handle(transport, input).await;
                     self.spooled = None;
                     // After the command: it may have logged the user in, and the idle timeout
                     // (not the login timeout) then applies. IDLE re-arms it too.
                     deadline = self.deadline();
                     if self.step == Step::Idle {
-                        next_poll = Instant::now() + self.shared.settings.idle_poll;
+                        next_poll = poll_after(self.shared.settings.idle_poll);
                     }
                     result
                 }

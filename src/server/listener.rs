@@ -1,7 +1,7 @@
 //! Listeners: accept connections within the connection limit, one task per connection, and
 //! shut down gracefully.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -12,6 +12,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use super::connection::{ConnectionShared, Ending, serve};
+use crate::imap::context::ConnectionSlots;
 
 /// Gauges of a running server, for health checks, metrics and tests.
 #[derive(Debug, Default)]
@@ -20,8 +21,12 @@ pub struct Gauges {
     pub connections: AtomicUsize,
     /// Connections accepted since start.
     pub accepted: AtomicUsize,
-    /// Connections refused because of the connection limit.
+    /// Connections refused because of the connection limit overall.
     pub refused: AtomicUsize,
+    /// Connections refused because their address had too many open.
+    pub refused_per_address: AtomicUsize,
+    /// Commands delayed by the commands-per-second limit.
+    pub throttled: AtomicUsize,
 }
 
 /// What a listener does with a connection.
@@ -54,8 +59,11 @@ impl RunningServer {
     ) -> std::io::Result<Self> {
         let tracker = TaskTracker::new();
         let force = CancellationToken::new();
-        let gauges = Arc::new(Gauges::default());
+        let gauges = shared.gauges.clone();
         let limit = Arc::new(Semaphore::new(max_connections.max(1)));
+        let per_address = Arc::new(ConnectionSlots::new(
+            shared.settings.max_connections_per_address,
+        ));
         let mut addresses = Vec::new();
         for (security, address) in listeners {
             let listener = TcpListener::bind(address).await?;
@@ -64,15 +72,16 @@ impl RunningServer {
             tracing::info!(address = %local, ?security, "listening");
             let shared = shared.clone();
             let tracker_inner = tracker.clone();
-            let gauges = gauges.clone();
-            let limit = limit.clone();
+            let limits = Limits {
+                overall: limit.clone(),
+                per_address: per_address.clone(),
+            };
             tracker.spawn(accept_loop(
                 listener,
                 security,
                 shared,
                 tracker_inner,
-                gauges,
-                limit,
+                limits,
                 force.clone(),
             ));
         }
@@ -98,6 +107,11 @@ impl RunningServer {
         self.gauges.clone()
     }
 
+    /// Tasks of the server still running: one per listener and one per connection.
+    pub fn tasks(&self) -> usize {
+        self.tracker.len()
+    }
+
     /// Stops accepting, tells every idle session BYE, waits up to `grace` for the others to
     /// finish their commands, then closes whatever is still open.
     pub async fn shutdown(self, grace: Duration) {
@@ -114,15 +128,21 @@ impl RunningServer {
     }
 }
 
+/// The connection limits a listener enforces.
+struct Limits {
+    overall: Arc<Semaphore>,
+    per_address: Arc<ConnectionSlots<IpAddr>>,
+}
+
 async fn accept_loop(
     listener: TcpListener,
     security: Security,
     shared: ConnectionShared,
     tracker: TaskTracker,
-    gauges: Arc<Gauges>,
-    limit: Arc<Semaphore>,
+    limits: Limits,
     force: CancellationToken,
 ) {
+    let gauges = shared.gauges.clone();
     let mut backoff = Duration::from_millis(10);
     loop {
         let accepted = tokio::select! {
@@ -143,15 +163,16 @@ async fn accept_loop(
             }
         };
         gauges.accepted.fetch_add(1, Ordering::Relaxed);
-        let Ok(permit) = limit.clone().try_acquire_owned() else {
+        let Ok(permit) = limits.overall.clone().try_acquire_owned() else {
             gauges.refused.fetch_add(1, Ordering::Relaxed);
-            tracker.spawn(async move {
-                use tokio::io::AsyncWriteExt;
-                let mut stream = stream;
-                let _ = stream
-                    .write_all(b"* BYE Too many connections, try again later\r\n")
-                    .await;
-            });
+            tracing::warn!(%peer, "connection refused: too many connections");
+            tracker.spawn(refuse(stream, "Too many connections, try again later"));
+            continue;
+        };
+        let Some(slot) = limits.per_address.claim(peer.ip()) else {
+            gauges.refused_per_address.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(%peer, "connection refused: too many connections from this address");
+            tracker.spawn(refuse(stream, "Too many connections from your address"));
             continue;
         };
         let _ = stream.set_nodelay(true);
@@ -172,7 +193,17 @@ async fn accept_loop(
                 other => tracing::info!(%peer, ending = ?other, "connection closed"),
             }
             gauges.connections.fetch_sub(1, Ordering::Relaxed);
+            drop(slot);
             drop(permit);
         });
     }
+}
+
+/// Says BYE to a connection over a limit and closes it.
+async fn refuse(mut stream: tokio::net::TcpStream, text: &str) {
+    use tokio::io::AsyncWriteExt;
+    let _ = stream
+        .write_all(format!("* BYE {text}\r\n").as_bytes())
+        .await;
+    let _ = stream.shutdown().await;
 }

@@ -1,13 +1,17 @@
 //! TLS for IMAPS and STARTTLS: rustls with the `ring` provider, TLS 1.2 and 1.3 only,
-//! certificates and keys from PEM files.
+//! certificates and keys from PEM files, reloaded when the files change (or on demand, e.g.
+//! on SIGHUP) without a restart.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
+use std::time::{Duration, SystemTime};
 
 use rustls::ServerConfig;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use tokio_rustls::TlsAcceptor;
+use tokio_util::sync::CancellationToken;
 
 /// Why TLS could not be set up.
 #[derive(Debug, thiserror::Error)]
@@ -77,6 +81,7 @@ pub fn config_from(
 #[derive(Debug, Clone)]
 pub struct TlsSource {
     current: Arc<RwLock<Arc<ServerConfig>>>,
+    generation: Arc<AtomicU64>,
 }
 
 impl TlsSource {
@@ -84,6 +89,7 @@ impl TlsSource {
     pub fn new(config: Arc<ServerConfig>) -> Self {
         Self {
             current: Arc::new(RwLock::new(config)),
+            generation: Arc::new(AtomicU64::new(0)),
         }
     }
 
@@ -97,12 +103,83 @@ impl TlsSource {
         TlsAcceptor::from(config)
     }
 
-    /// Replaces the configuration for new handshakes.
+    /// Replaces the configuration for new handshakes (connections already encrypted keep
+    /// theirs).
     pub fn replace(&self, config: Arc<ServerConfig>) {
         match self.current.write() {
             Ok(mut current) => *current = config,
             Err(poisoned) => *poisoned.into_inner() = config,
         }
+        self.generation.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// How many times the configuration was replaced.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// Loads the PEM files again and uses them for new handshakes; on error the configuration
+    /// in force stays.
+    pub fn reload(&self, files: &TlsFiles) -> Result<(), TlsError> {
+        let config = load_config(&files.certificate, &files.key)?;
+        self.replace(config);
+        tracing::info!(
+            certificate = %files.certificate.display(),
+            "TLS certificate reloaded"
+        );
+        Ok(())
+    }
+
+    /// Reloads the files whenever their modification time or size changes, looking every
+    /// `interval`, until `stop` is cancelled. A file caught half-written fails to load and is
+    /// tried again when it changes once more.
+    pub fn watch(
+        &self,
+        files: TlsFiles,
+        interval: Duration,
+        stop: CancellationToken,
+    ) -> tokio::task::JoinHandle<()> {
+        let source = self.clone();
+        tokio::spawn(async move {
+            let mut seen = files.stamp();
+            loop {
+                tokio::select! {
+                    () = tokio::time::sleep(interval) => {}
+                    () = stop.cancelled() => return,
+                }
+                let now = files.stamp();
+                if now == seen {
+                    continue;
+                }
+                seen = now;
+                if let Err(error) = source.reload(&files) {
+                    tracing::error!(%error, "TLS certificate changed but cannot be loaded; keeping the previous one");
+                }
+            }
+        })
+    }
+}
+
+/// The PEM files a TLS configuration is loaded from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsFiles {
+    /// The certificate chain.
+    pub certificate: PathBuf,
+    /// The private key.
+    pub key: PathBuf,
+}
+
+/// What identifies a version of a file: its modification time and size.
+type Stamp = Option<(SystemTime, u64)>;
+
+impl TlsFiles {
+    fn stamp(&self) -> (Stamp, Stamp) {
+        let of = |path: &Path| {
+            std::fs::metadata(path)
+                .ok()
+                .and_then(|m| Some((m.modified().ok()?, m.len())))
+        };
+        (of(&self.certificate), of(&self.key))
     }
 }
 

@@ -55,6 +55,15 @@ pub struct MailboxKey {
     pub view: String,
 }
 
+/// A mailbox with the client-visible name it was last opened under.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamedMailbox {
+    /// The mailbox's counters.
+    pub record: MailboxRecord,
+    /// The `name_key` of its last [`StateStore::open_mailbox`] (empty if unknown).
+    pub name: String,
+}
+
 /// A mailbox's counters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MailboxRecord {
@@ -366,6 +375,10 @@ pub trait StateStore: Send + Sync + 'static {
 
     /// Every explicit subscription choice of `user`, sorted by name.
     async fn subscriptions(&self, user: &str) -> Result<Vec<Subscription>, StateError>;
+
+    /// Every mailbox the store knows, by id, with the name it was last opened under (for
+    /// operator commands such as `alfresco-imap state renumber`).
+    async fn mailboxes(&self) -> Result<Vec<NamedMailbox>, StateError>;
 
     /// A stored message summary.
     async fn summary(&self, key: &str) -> Result<Option<Vec<u8>>, StateError>;

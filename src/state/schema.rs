@@ -15,8 +15,9 @@
 //!   the highest UIDVALIDITY ever used under a client-visible mailbox name. A new mailbox gets
 //!   `max(now in seconds, last_uid_validity + 1)`, never 0. Rows are never deleted.
 //! - `mailboxes (id PK, folder_id, view_mode, uid_validity, uid_next, modseq, shared_modseq,
-//!   recent_watermark, created_at)`, `UNIQUE (folder_id, view_mode)` — one per (folder node,
-//!   view). `uid_next` never decreases (the highest UID ever handed out is `uid_next - 1`);
+//!   recent_watermark, created_at, name_key)`, `UNIQUE (folder_id, view_mode)` — one per (folder
+//!   node, view); `name_key` is the name it was last opened under (version 2; empty for a
+//!   mailbox not opened since), so operator commands can find a mailbox by name. `uid_next` never decreases (the highest UID ever handed out is `uid_next - 1`);
 //!   `modseq` is the MODSEQ counter of the mailbox (every shared or private change takes the
 //!   next value); `shared_modseq` is the highest MODSEQ of a shared change (a new or changed
 //!   message, a tombstone); `recent_watermark` is the highest UID already claimed as `\Recent`.
@@ -49,7 +50,7 @@ pub(crate) const VERSION_TABLE: &str =
 
 /// The migrations, in order: after applying `MIGRATIONS[..n]` the schema version is `n`.
 /// Only ever append to this list; never change a migration that has shipped.
-pub(crate) const MIGRATIONS: &[&str] = &[V1_INITIAL];
+pub(crate) const MIGRATIONS: &[&str] = &[V1_INITIAL, V2_MAILBOX_NAMES];
 
 /// The version this program writes and understands.
 pub(crate) const LATEST: i64 = MIGRATIONS.len() as i64;
@@ -145,4 +146,10 @@ CREATE TABLE subscriptions (
     changed_at   INTEGER NOT NULL,
     PRIMARY KEY (user_name, mailbox_name)
 );
+";
+
+/// Version 2: the name each mailbox was last opened under (`alfresco-imap state renumber
+/// --mailbox NAME`).
+const V2_MAILBOX_NAMES: &str = "
+ALTER TABLE mailboxes ADD COLUMN name_key TEXT NOT NULL DEFAULT '';
 ";

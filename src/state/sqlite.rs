@@ -307,6 +307,10 @@ impl StateStore for SqliteStore {
             .await
     }
 
+    async fn mailboxes(&self) -> Result<Vec<super::NamedMailbox>, StateError> {
+        self.read(|conn, _| mailboxes::all(conn)).await
+    }
+
     async fn summary(&self, key: &str) -> Result<Option<Vec<u8>>, StateError> {
         let key = key.to_owned();
         self.run(move |conn, now| caches::summary(conn, now, &key))
@@ -410,7 +414,7 @@ mod tests {
         drop(conn);
         let error = SqliteStore::open(&path, crate::clock::system()).unwrap_err();
         assert!(
-            matches!(&error, StateError::Schema(text) if text.contains("schema version 2")),
+            matches!(&error, StateError::Schema(text) if text.contains(&format!("knows up to {}", super::schema::LATEST))),
             "{error:?}"
         );
     }

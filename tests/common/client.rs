@@ -40,6 +40,19 @@ impl RawClient {
         (client, greeting)
     }
 
+    /// Connects from another loopback address (`127.0.0.2`, ...) and returns the greeting line.
+    pub async fn connect_from(address: SocketAddr, local: std::net::IpAddr) -> (Self, String) {
+        let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+        socket.bind(SocketAddr::new(local, 0)).expect("bind");
+        let stream = socket.connect(address).await.expect("connect");
+        let mut client = Self {
+            stream: Stream::Plain(stream),
+            buffer: Vec::new(),
+        };
+        let greeting = client.read_line().await;
+        (client, greeting)
+    }
+
     /// Connects with implicit TLS (IMAPS) and returns the greeting line.
     pub async fn connect_tls(address: SocketAddr, tls: &TlsClient) -> (Self, String) {
         let stream = TcpStream::connect(address).await.expect("connect");
@@ -97,6 +110,13 @@ impl RawClient {
         let tag = line.split(' ').next().unwrap_or("").to_owned();
         self.send(format!("{line}\r\n").as_bytes()).await;
         self.read_tagged(&tag).await
+    }
+
+    /// Sends a command the server answers by closing the connection (`* BYE`); returns what
+    /// arrived before the close.
+    pub async fn command_then_close(&mut self, line: &str) -> String {
+        self.send(format!("{line}\r\n").as_bytes()).await;
+        self.read_to_close().await
     }
 
     /// Reads everything up to and including the line that starts with `tag `.

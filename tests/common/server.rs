@@ -22,6 +22,13 @@ use super::client::{RawClient, TlsClient};
 /// Options for a server with STARTTLS on the plain port and an IMAPS port, and a client that
 /// trusts its certificate. With `required`, credentials are refused before TLS.
 pub fn tls_options(required: bool) -> (Options, TlsClient) {
+    let (options, client, _) = tls_options_with_certificate(required);
+    (options, client)
+}
+
+/// [`tls_options`], and the server's certificate (PEM, for the name `localhost`) for other
+/// clients to trust.
+pub fn tls_options_with_certificate(required: bool) -> (Options, TlsClient, String) {
     use rustls_pki_types::pem::PemObject;
     use rustls_pki_types::{CertificateDer, PrivateKeyDer};
     let (certificate, key) = tls::self_signed(&["localhost"]).expect("certificate");
@@ -32,7 +39,8 @@ pub fn tls_options(required: bool) -> (Options, TlsClient) {
     options.session.starttls = true;
     options.session.tls_required = required;
     options.tls = Some(TlsSource::new(config));
-    (options, TlsClient::trusting(&certificate))
+    let client = TlsClient::trusting(&certificate);
+    (options, client, certificate)
 }
 
 /// A running test server.
@@ -122,6 +130,7 @@ impl TestServer {
             budget: budget.clone(),
             tls: options.tls.clone(),
             shutdown: CancellationToken::new(),
+            gauges: Default::default(),
         };
         let mut listeners = vec![(Security::Plain, "127.0.0.1:0".parse().unwrap())];
         if options.tls.is_some() {
@@ -162,6 +171,19 @@ impl TestServer {
     pub fn deliver(&self, folder: &str, message: &str) -> String {
         self.repository
             .deliver(Some("alice"), folder, message.as_bytes())
+    }
+
+    /// Tells the sessions that a folder of `user`'s changed (as the repository's change
+    /// notifications would), so that an IDLE reports a delivery at once.
+    pub async fn announce(&self, user: &str, folder: &str) {
+        use alfresco_imap::mailbox::Mailboxes as _;
+        let info = self
+            .repository
+            .mailboxes(user)
+            .mailbox(folder)
+            .await
+            .expect("the folder exists");
+        self.hub.notify(&info.key.expect("a selectable folder"));
     }
 
     /// Shuts the server down.

@@ -341,6 +341,11 @@ impl Repository {
         Some(node)
     }
 
+    /// The nodes changed since the last commit.
+    pub fn changed(&self) -> &BTreeSet<String> {
+        &self.dirty
+    }
+
     /// All nodes (any state).
     pub fn all_nodes(&self) -> impl Iterator<Item = &Node> {
         self.nodes.values()

@@ -105,7 +105,7 @@ impl Params {
     }
 }
 
-/// Authenticates a request: Basic with user and password, or a ticket.
+/// Authenticates a request: Basic with user and password, a ticket, or a bearer token.
 pub fn authenticate(
     repo: &mut Repository,
     now: DateTime<Utc>,
@@ -126,6 +126,11 @@ pub fn authenticate(
         Some(Credentials::Ticket(ticket)) => repo
             .tickets()
             .validate(&ticket, now)
+            .filter(|u| repo.person(u).is_some_and(|p| p.enabled))
+            .ok_or_else(ApiError::unauthorized)?,
+        Some(Credentials::Bearer(token)) => repo
+            .tickets()
+            .validate_bearer(&token)
             .filter(|u| repo.person(u).is_some_and(|p| p.enabled))
             .ok_or_else(ApiError::unauthorized)?,
         None => return Err(ApiError::unauthorized()),
@@ -209,6 +214,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         )
         .route("/deleted-nodes/{node_id}/restore", post(trash::restore))
         .route("/deleted-nodes/{node_id}/content", get(trash::content))
+        .route("/people", get(people::list_people))
         .route("/people/{person_id}", get(people::get_person))
         .route(
             "/people/{person_id}/preferences",

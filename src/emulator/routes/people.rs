@@ -37,6 +37,31 @@ pub async fn get_person(
     })
 }
 
+/// `GET people`: every person by ascending id (the documented default order), minimal unless
+/// `include=capabilities` (`properties` and `aspectNames` are never stored here).
+pub async fn list_people(
+    State(s): State<Arc<Shared>>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let params = Params::parse(q.as_deref());
+    s.call(&headers, &params, |repo, _, _| {
+        let paging = params.paging()?;
+        let capabilities = params.list("include").iter().any(|i| i == "capabilities");
+        let all: Vec<Value> = repo
+            .people()
+            .map(|person| {
+                let mut value = person_json(repo, person);
+                if !capabilities && let Some(map) = value.as_object_mut() {
+                    map.remove("capabilities");
+                }
+                fields(&params, value)
+            })
+            .collect();
+        Ok(respond(StatusCode::OK, &paging.list_of(all)))
+    })
+}
+
 fn own_or_admin(repo: &Repository, actor: &Actor, id: &str) -> Result<String, ApiError> {
     let id = person_id(repo, actor, id)?;
     if id != actor.user && !actor.admin {

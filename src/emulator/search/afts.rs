@@ -1,8 +1,9 @@
 //! A parser for the subset of the Alfresco Full Text Search language the sidecar uses:
 //! `PARENT:`, `TYPE:`/`EXACTTYPE:`, `ASPECT:`/`EXACTASPECT:`, `ID:`, `TEXT:`, property terms
-//! (`cm:name:foo`, `=imap:messageId:"<x@y>"`), bare words (full text), `AND`/`OR`/`NOT`, `-`, `+`,
-//! `!` and parentheses. Anything else (ranges, `PATH:`, `SITE:`, fuzzy and proximity terms) is
-//! rejected rather than guessed at.
+//! (`cm:name:foo`, `=imap:messageId:"<x@y>"`), property ranges (`cm:modified:[2026-01-01 TO
+//! MAX]`, `cm:name:[a TO m}`, with `[`/`]` inclusive and `{`/`}` exclusive bounds), bare
+//! words (full text), `AND`/`OR`/`NOT`, `-`, `+`, `!` and parentheses. Anything else (`PATH:`,
+//! `SITE:`, `NOW` in ranges, fuzzy and proximity terms) is rejected rather than guessed at.
 
 /// A parsed query.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,6 +16,20 @@ pub enum Expr {
     Not(Box<Expr>),
     /// A field term.
     Term(Term),
+    /// A property within a range.
+    Range(Range),
+}
+
+/// `property:[lower TO upper]`: bounds are inclusive with `[` `]`, exclusive with `{` `}`;
+/// `None` for `MIN` / `MAX` (unbounded).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Range {
+    /// The property, e.g. `cm:modified`.
+    pub property: String,
+    /// The lower bound, and whether it is included.
+    pub lower: Option<(String, bool)>,
+    /// The upper bound, and whether it is included.
+    pub upper: Option<(String, bool)>,
 }
 
 /// The field a term looks at.
@@ -58,6 +73,45 @@ enum Token {
     Close,
     Quoted(String),
     Word(String),
+    /// `[a TO b}` right after a `field:` word: (lower, lower included, upper, upper included).
+    Range(Option<(String, bool)>, Option<(String, bool)>),
+}
+
+/// Reads `a TO b]` after the opening bracket of a range.
+fn range_token(
+    chars: &mut std::iter::Peekable<std::str::Chars<'_>>,
+    open: char,
+) -> Result<Token, QueryError> {
+    let mut body = String::new();
+    let close = loop {
+        match chars.next() {
+            Some(c @ (']' | '}')) => break c,
+            Some(c) => body.push(c),
+            None => return Err(QueryError("Unterminated range".into())),
+        }
+    };
+    let parts: Vec<&str> = body.split_whitespace().collect();
+    let [lower, to, upper] = parts[..] else {
+        return Err(QueryError(format!(
+            "Range '{body}' is not 'lower TO upper'"
+        )));
+    };
+    if !to.eq_ignore_ascii_case("TO") {
+        return Err(QueryError(format!(
+            "Range '{body}' is not 'lower TO upper'"
+        )));
+    }
+    let bound = |value: &str, unbounded: &str, inclusive: bool| {
+        let value = value.trim_matches('"');
+        if value.eq_ignore_ascii_case("NOW") {
+            return Err(QueryError("NOW in ranges is not supported".into()));
+        }
+        Ok((!value.eq_ignore_ascii_case(unbounded)).then(|| (value.to_owned(), inclusive)))
+    };
+    Ok(Token::Range(
+        bound(lower, "MIN", open == '[')?,
+        bound(upper, "MAX", close == ']')?,
+    ))
 }
 
 /// Stands in for an escaped `:` inside a word until the word is split.
@@ -105,6 +159,10 @@ fn tokenize(query: &str) -> Result<Vec<Token>, QueryError> {
                 Some(escaped) => word.push(escaped),
                 None => return Err(QueryError("Dangling escape".into())),
             },
+            '[' | '{' if word.ends_with(':') => {
+                flush(&mut word, &mut tokens);
+                tokens.push(range_token(&mut chars, c)?);
+            }
             '[' | ']' | '{' | '}' | '~' | '^' => {
                 return Err(QueryError(format!(
                     "'{c}' (ranges, boosts, fuzzy or proximity terms) is not supported"
@@ -241,6 +299,7 @@ impl Parser {
             })),
             Some(Token::Word(word)) => self.term(word),
             Some(Token::Close) => Err(QueryError("Unexpected ')'".into())),
+            Some(Token::Range(..)) => Err(QueryError("A range needs a property".into())),
             None => Err(QueryError("Unexpected end of query".into())),
         }
     }
@@ -250,6 +309,7 @@ impl Parser {
             Some(Token::Quoted(v)) => Ok((v, true)),
             Some(Token::Word(w)) => Ok((w.replace(ESCAPED_COLON, ":"), false)),
             Some(Token::Open) => Err(QueryError("Field groups are not supported".into())),
+            Some(Token::Range(..)) => Err(QueryError("Ranges need a property field".into())),
             _ => Err(QueryError("Missing value after ':'".into())),
         }
     }
@@ -272,6 +332,21 @@ impl Parser {
                 quoted: false,
             }));
         };
+        if inline_value.is_none()
+            && let Some(Token::Range(lower, upper)) = self.peek().cloned()
+        {
+            self.pos += 1;
+            if !field_name.contains(':') {
+                return Err(QueryError(format!(
+                    "Field {field_name} cannot take a range"
+                )));
+            }
+            return Ok(Expr::Range(Range {
+                property: field_name,
+                lower,
+                upper,
+            }));
+        }
         let (value, quoted) = match inline_value {
             Some(v) => (v.replace(ESCAPED_COLON, ":"), false),
             None => self.value()?,
@@ -440,8 +515,30 @@ mod tests {
     }
 
     #[test]
+    fn ranges() {
+        assert_eq!(
+            parse("cm:created:[2020-01-01 TO MAX}", true),
+            Ok(Expr::Range(Range {
+                property: "cm:created".into(),
+                lower: Some(("2020-01-01".into(), true)),
+                upper: None,
+            }))
+        );
+        assert_eq!(
+            parse("cm:name:{MIN TO \"b\"]", true),
+            Ok(Expr::Range(Range {
+                property: "cm:name".into(),
+                lower: None,
+                upper: Some(("b".into(), true)),
+            }))
+        );
+    }
+
+    #[test]
     fn rejects_what_it_does_not_support() {
-        assert!(parse("cm:created:[2020 TO 2021]", true).is_err());
+        assert!(parse("cm:created:[2020 TO 2021", true).is_err());
+        assert!(parse("cm:created:[2020 2021]", true).is_err());
+        assert!(parse("name [2020 TO 2021]", true).is_err());
         assert!(parse("PATH:\"/app:company_home\"", true).is_err());
         assert!(parse("(a", true).is_err());
         assert!(parse("", true).is_err());

@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use super::dictionary::{PropValue, is_subclass};
 use super::extraction;
 use super::repo::node::Node;
-use afts::{Expr, Field, Term};
+use afts::{Expr, Field, Range, Term};
 
 /// What the index knows about a node (a snapshot taken when the node changed).
 #[derive(Debug, Clone, PartialEq)]
@@ -223,7 +223,56 @@ pub fn matches(expr: &Expr, doc: &Doc) -> bool {
         Expr::Or(items) => items.iter().any(|e| matches(e, doc)),
         Expr::Not(inner) => !matches(inner, doc),
         Expr::Term(term) => term_matches(term, doc),
+        Expr::Range(range) => range_matches(range, doc),
     }
+}
+
+/// Whether a property lies within a range: dates compare as instants (a bare date is its
+/// midnight UTC), numbers as numbers, text by its characters. A bound that cannot be read as
+/// the property's type matches nothing.
+fn range_matches(range: &Range, doc: &Doc) -> bool {
+    let Some(value) = doc.props.get(&range.property) else {
+        return false;
+    };
+    let values = match value {
+        PropValue::List(items) => items.iter().collect(),
+        other => vec![other],
+    };
+    values.into_iter().any(|value| {
+        let within = |bound: &Option<(String, bool)>, below: bool| {
+            let Some((text, inclusive)) = bound else {
+                return true;
+            };
+            let order = match value {
+                PropValue::Date(date) => match parse_date_bound(text) {
+                    Some(bound) => date.cmp(&bound),
+                    None => return false,
+                },
+                PropValue::Long(number) => match text.parse::<i64>() {
+                    Ok(bound) => number.cmp(&bound),
+                    Err(_) => return false,
+                },
+                other => other.as_text().as_str().cmp(text.as_str()),
+            };
+            match order {
+                std::cmp::Ordering::Equal => *inclusive,
+                std::cmp::Ordering::Less => below,
+                std::cmp::Ordering::Greater => !below,
+            }
+        };
+        within(&range.lower, false) && within(&range.upper, true)
+    })
+}
+
+/// `2026-11-02`, `2026-11-02T09:00:00Z` or `2026-11-02T09:00:00.000+0000`.
+fn parse_date_bound(text: &str) -> Option<DateTime<Utc>> {
+    if let Ok(date) = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        return Some(date.and_hms_opt(0, 0, 0)?.and_utc());
+    }
+    DateTime::parse_from_rfc3339(text)
+        .or_else(|_| DateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f%z"))
+        .ok()
+        .map(|d| d.with_timezone(&Utc))
 }
 
 #[cfg(test)]
@@ -272,6 +321,25 @@ mod tests {
         assert!(q("budget approved", &d));
         assert!(!q("budget AND rejected", &d));
         assert!(q("(rejected OR approved) AND NOT cm:name:draft", &d));
+    }
+
+    #[test]
+    fn ranges() {
+        let mut d = doc("Quarterly Report.pdf", None);
+        let date = parse_date_bound("2026-11-02T09:00:00.000+0000").unwrap();
+        d.props.insert("cm:modified".into(), PropValue::Date(date));
+        d.props.insert("cm:size".into(), PropValue::Long(1000));
+        assert!(q("cm:modified:[2026-11-02 TO MAX]", &d));
+        assert!(q("cm:modified:[MIN TO 2026-11-02T09:00:00Z]", &d));
+        assert!(!q("cm:modified:[MIN TO 2026-11-02T09:00:00Z}", &d));
+        assert!(!q("cm:modified:[2026-11-03 TO MAX]", &d));
+        assert!(q("cm:size:{999 TO 1000]", &d));
+        assert!(!q("cm:size:{1000 TO MAX]", &d));
+        assert!(q("cm:name:[P TO R} AND PARENT:p1", &d));
+        assert!(!q("cm:size:[x TO 3]", &d));
+        assert!(afts::parse("cm:modified:[NOW TO MAX]", true).is_err());
+        assert!(afts::parse("cm:modified:[a b]", true).is_err());
+        assert!(afts::parse("TEXT:[a TO b]", true).is_err());
     }
 
     #[test]

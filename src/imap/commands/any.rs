@@ -44,6 +44,11 @@ impl Session {
                 Capability::Unselect,
                 Capability::UidPlus,
                 Capability::Move,
+                Capability::CondStore,
+                Capability::QResync,
+                other("ESEARCH"),
+                other("SEARCHRES"),
+                Capability::Sort(None),
                 other("CHILDREN"),
                 other("SPECIAL-USE"),
                 other_owned(format!("APPENDLIMIT={}", settings.append_limit)),
@@ -142,11 +147,26 @@ impl Session {
                 "ENABLE is only valid before a mailbox is selected",
             ));
         }
-        // Nothing that changes the protocol is offered through ENABLE yet; RFC 5161 answers
-        // such requests with an empty ENABLED response.
-        let _ = capabilities;
+        // RFC 5161: unknown capabilities are ignored; ENABLED lists what this command turned
+        // on. QRESYNC implies CONDSTORE (RFC 7162 §3.2.3).
+        let mut enabled = Vec::new();
+        for capability in capabilities.into_inner() {
+            let qresync = capability.to_string().eq_ignore_ascii_case("QRESYNC");
+            match &capability {
+                CapabilityEnable::CondStore if !self.enabled.condstore => {
+                    self.enabled.condstore = true;
+                    enabled.push(capability);
+                }
+                CapabilityEnable::Other(_) if qresync && !self.enabled.qresync => {
+                    self.enabled.qresync = true;
+                    self.enabled.condstore = true;
+                    enabled.push(capability);
+                }
+                _ => {}
+            }
+        }
         let data = Data::Enabled {
-            capabilities: Vec::new(),
+            capabilities: enabled,
         };
         out.send(Output::Response(Response::Data(data))).await?;
         Ok(Completion::ok("ENABLE completed"))

@@ -64,6 +64,9 @@ impl Session {
             internal_date: date.map(|d| d.as_ref().to_owned()),
         };
         let item = account.mailboxes.append(&info, &request).await?;
+        if let MessageBody::Memory(bytes) = &request.body {
+            crate::imap::messages::remember_appended(&self.ctx, &item, bytes).await;
+        }
         let store = self.ctx.store.as_ref();
         let record = store.open_mailbox(&key, &info.name).await?;
         let user = account.mailboxes.user().to_owned();

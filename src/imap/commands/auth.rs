@@ -234,7 +234,8 @@ impl Session {
         let peer = self.conn.peer;
         let name = credentials.user().map(str::to_owned);
         if let Err(refusal) = self.ctx.throttle.check(peer, name.as_deref()) {
-            tracing::warn!(user = name.as_deref().unwrap_or(""), %peer, ?refusal, "login refused: too many failures");
+            tracing::warn!(user = name.as_deref().unwrap_or(""), %peer, tls = self.conn.tls, ?refusal, "login refused: too many failures");
+            crate::ops::registry().record_login("throttled");
             let delay = self.ctx.throttle.failed(peer, None);
             tokio::time::sleep(delay).await;
             return Err(Failure::No(
@@ -246,14 +247,24 @@ impl Session {
             Ok(mailboxes) => {
                 let user = mailboxes.user().to_owned();
                 self.ctx.throttle.succeeded(&user);
+                let Some(slot) = self.ctx.user_connections.claim(user.to_lowercase()) else {
+                    tracing::warn!(%user, %peer, "login refused: too many connections for this user");
+                    return Err(Failure::no(
+                        "LIMIT",
+                        "Too many connections for this user; close one and try again",
+                    ));
+                };
+                self.user_slot = Some(slot);
                 tracing::info!(%user, %peer, tls = self.conn.tls, "login");
+                crate::ops::registry().record_login("success");
                 self.account = Some(Account { mailboxes });
                 let code = Code::Capability(self.capabilities());
                 Ok(Completion::with(code, "Logged in"))
             }
             Err(AuthError::Rejected) => {
                 let delay = self.ctx.throttle.failed(peer, name.as_deref());
-                tracing::warn!(user = name.as_deref().unwrap_or(""), %peer, "login failed: wrong credentials");
+                tracing::warn!(user = name.as_deref().unwrap_or(""), %peer, tls = self.conn.tls, "login failed: wrong credentials");
+                crate::ops::registry().record_login("rejected");
                 tokio::time::sleep(delay).await;
                 Err(Failure::No(
                     Some(code_named("AUTHENTICATIONFAILED")),
@@ -261,14 +272,16 @@ impl Session {
                 ))
             }
             Err(AuthError::Unavailable(detail)) => {
-                tracing::warn!(user = name.as_deref().unwrap_or(""), %peer, %detail, "login failed: repository unavailable");
+                tracing::warn!(user = name.as_deref().unwrap_or(""), %peer, tls = self.conn.tls, %detail, "login failed: repository unavailable");
+                crate::ops::registry().record_login("unavailable");
                 Err(Failure::no(
                     "UNAVAILABLE",
                     "The repository is unavailable, try again later",
                 ))
             }
             Err(AuthError::AccountUnusable(detail)) => {
-                tracing::error!(user = name.as_deref().unwrap_or(""), %peer, %detail, "login refused: the account cannot be used safely");
+                tracing::error!(user = name.as_deref().unwrap_or(""), %peer, tls = self.conn.tls, %detail, "login refused: the account cannot be used safely");
+                crate::ops::registry().record_login("unusable");
                 Err(Failure::no(
                     "UNAVAILABLE",
                     "Your mail account is not set up correctly; ask your administrator",

@@ -79,6 +79,12 @@ impl Session {
         if uid && !names.contains(&MessageDataItemName::Uid) {
             names.insert(0, MessageDataItemName::Uid);
         }
+        let vanished = modifiers.contains(&FetchModifier::Vanished);
+        if vanished && (!uid || changed_since.is_none() || !self.enabled.qresync) {
+            return Err(Failure::bad(
+                "VANISHED needs UID FETCH, CHANGEDSINCE and QRESYNC enabled",
+            ));
+        }
         let ctx = self.ctx.clone();
         let Some(selected) = self.selected.as_mut() else {
             return Err(Failure::bad("No mailbox selected"));
@@ -86,6 +92,27 @@ impl Session {
         let indexes = selected
             .resolve(&sequence_set, uid)
             .map_err(|_| Failure::bad("Invalid message sequence number"))?;
+        if let (true, Some(since)) = (vanished, changed_since) {
+            // RFC 7162 §3.2.6: UIDs of the set expunged since the client's MODSEQ.
+            let largest = selected.messages.last().map(|m| m.uid).unwrap_or(0);
+            let wanted =
+                crate::imap::sequence::Ranges::new(&sequence_set, largest.max(selected.uid_next));
+            let changes = ctx
+                .store
+                .changes_since(selected.mailbox_id, account.mailboxes.user(), since)
+                .await?;
+            let gone = changes
+                .vanished
+                .iter()
+                .copied()
+                .filter(|u| wanted.contains(*u));
+            if let Some(set) = crate::imap::sequence::compact(gone) {
+                out.send(Output::Line(
+                    format!("* VANISHED (EARLIER) {set}\r\n").into_bytes(),
+                ))
+                .await?;
+            }
+        }
         let sets_seen = !selected.read_only && names.iter().any(sets_seen);
         let mailbox = selected.info.clone();
         let mut gone = false;
@@ -365,7 +392,31 @@ async fn whole(
         // The bytes no longer match what was listed: the message changed or went away.
         return Err(Skip::Gone);
     }
-    Ok(Body::Stream(content))
+    settled(content).await
+}
+
+/// Bodies up to this size are read whole before their literal is announced, so a repository
+/// that fails half-way is answered with `NO [UNAVAILABLE]` and the connection goes on; larger
+/// ones are streamed, and a failure half-way can only end the connection (the literal's length
+/// was promised).
+const READ_BEFORE_ANNOUNCING: u64 = 1024 * 1024;
+
+async fn settled(content: Content) -> Result<Body, Skip> {
+    if content.length > READ_BEFORE_ANNOUNCING {
+        return Ok(Body::Stream(content));
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(content.length).unwrap_or(0));
+    let mut stream = content.stream;
+    while let Some(chunk) = stream.next().await {
+        bytes.extend_from_slice(&chunk?);
+        if bytes.len() as u64 > content.length {
+            return Err(Skip::Gone);
+        }
+    }
+    if bytes.len() as u64 != content.length {
+        return Err(Skip::Gone);
+    }
+    Ok(Body::Bytes(Bytes::from(bytes)))
 }
 
 /// A section's bytes (with a partial range applied).
@@ -394,7 +445,7 @@ async fn section_body(
             if content.length != absolute.end - absolute.start {
                 return Err(Skip::Gone);
             }
-            Ok(Body::Stream(content))
+            settled(content).await
         }
         SectionPlan::HeaderFields { .. } => {
             let source = read_range(account, mailbox, message, info, plan.source()).await?;

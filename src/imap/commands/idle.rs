@@ -14,14 +14,18 @@ impl Session {
     ) -> Result<Dispatched, Failure> {
         out.send(Output::Line(b"+ idling\r\n".to_vec())).await?;
         self.exchange = Some(Exchange::Idle(tag.clone()));
-        self.idle_wake(out).await?;
+        self.idle_wake(Sync::Check, out).await?;
         Ok(Dispatched::Step(Step::Idle))
     }
 
-    /// Looks for changes while idling and reports them at once (EXPUNGE is allowed: no
+    /// Looks for changes while idling (as hard as `how` says) and reports them at once (EXPUNGE is allowed: no
     /// command is in progress that forbids it).
-    pub(crate) async fn idle_wake(&mut self, out: &mut dyn Responder) -> Result<(), SendError> {
-        match self.look_for_changes(Sync::Check).await {
+    pub(crate) async fn idle_wake(
+        &mut self,
+        how: Sync,
+        out: &mut dyn Responder,
+    ) -> Result<(), SendError> {
+        match self.look_for_changes(how).await {
             Ok(()) => {}
             Err(Failure::Bye(text)) => {
                 let bye = imap_types::response::Status::bye(None, text)

@@ -12,7 +12,7 @@ use imap_types::flag::FlagNameAttribute;
 use imap_types::mailbox::{ListMailbox, Mailbox};
 use imap_types::response::{Data, Response};
 
-use crate::imap::names::{Pattern, decode_pattern, encode};
+use crate::imap::names::{Pattern, decode_pattern, response_mailbox};
 use crate::imap::output::{Output, Responder};
 use crate::imap::session::{CommandResult, Completion, Failure, Session};
 use crate::mailbox::{DELIMITER, MailboxError, MailboxInfo, Mailboxes};
@@ -133,12 +133,17 @@ impl Session {
             .map(|c| c.name.as_str())
             .collect();
         let mut names: BTreeMap<String, Vec<FlagNameAttribute<'static>>> = BTreeMap::new();
+        // Subscribed names the pattern does not match, whose parents it may match.
+        let mut subscribed_roots = Vec::new();
         for root in mailboxes.default_subscription_roots().await? {
             let root_info = match mailboxes.mailbox(&root).await {
                 Ok(info) => info,
                 Err(MailboxError::NotFound | MailboxError::NoPermission(_)) => continue,
                 Err(error) => return Err(error.into()),
             };
+            if root_info.subscribed_by_default && !unsubscribed.contains(root_info.name.as_str()) {
+                subscribed_roots.push(root_info.name.clone());
+            }
             let mut found = Vec::new();
             if pattern.matches(&root_info.name) {
                 found.push(root_info.clone());
@@ -165,6 +170,7 @@ impl Session {
                 .filter(|c| c.subscribed)
                 .map(|c| c.name.clone())
                 .chain(names.keys().cloned())
+                .chain(subscribed_roots)
                 .collect();
             for name in subscribed {
                 let mut prefix = String::new();
@@ -270,7 +276,7 @@ fn is_special_use(attribute: &FlagNameAttribute<'_>) -> bool {
 }
 
 async fn send(out: &mut dyn Responder, listed: &Listed, lsub: bool) -> Result<(), Failure> {
-    let mailbox = Mailbox::try_from(encode(&listed.name))
+    let mailbox = response_mailbox(&listed.name)
         .map_err(|_| Failure::no("SERVERBUG", "Unencodable mailbox name"))?;
     let delimiter = QuotedChar::try_from(DELIMITER).ok();
     let data = if lsub {

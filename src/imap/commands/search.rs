@@ -4,15 +4,18 @@
 //! store; header keys (FROM, SUBJECT, HEADER, SENT*...) from the stored header block of each
 //! message, read at most once. BODY and TEXT look at the decoded text of the message.
 
+use std::collections::{HashMap, HashSet};
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
 use futures::StreamExt;
-use imap_types::core::{AString, Charset, Vec1};
+use imap_types::core::{AString, Charset, Tag, Vec1};
+use imap_types::extensions::sort::{SortCriterion, SortKey};
 use imap_types::response::{Code, Data, Response};
 use imap_types::search::SearchKey;
 
+use crate::imap::fallback::SearchReturn;
 use crate::imap::messages::{MessageInfo, message_info};
 use crate::imap::output::{Output, Responder};
 use crate::imap::selected::{Message, Selected};
@@ -31,23 +34,167 @@ struct Needs {
     size: bool,
     /// The message's text.
     text: bool,
+    /// The header block, for TEXT.
+    text_header: bool,
 }
 
 /// What is known of one message while searching.
 #[derive(Default)]
-struct Facts {
+struct Facts<'a> {
     info: Option<Arc<MessageInfo>>,
     text: Option<String>,
+    /// Node ids the repository's index found per TEXT/BODY string (`None`: no index answer).
+    index: Option<&'a HashMap<String, Option<HashSet<String>>>>,
+    /// The node (for index hits).
+    node_id: &'a str,
+    /// Arrived within the index lag: the index may not know it yet.
+    recent: bool,
+}
+
+/// The messages a search found, as indexes of the selected mailbox.
+struct Found {
+    indexes: Vec<usize>,
+    /// The criteria used MODSEQ.
+    modseq: bool,
 }
 
 impl Session {
     pub(crate) async fn search(
         &mut self,
+        tag: &Tag<'static>,
         charset: Option<Charset<'static>>,
         criteria: Vec1<SearchKey<'static>>,
         uid: bool,
         out: &mut dyn Responder,
     ) -> CommandResult {
+        let found = self.matching(charset, criteria).await?;
+        let options = self.search_return.take();
+        let Some(selected) = self.selected.as_ref() else {
+            return Err(Failure::bad("No mailbox selected"));
+        };
+        let number = |index: usize| {
+            if uid {
+                selected.messages[index].uid
+            } else {
+                index as u32 + 1
+            }
+        };
+        // RFC 7162 §3.1.5: a SEARCH with MODSEQ reports the highest MODSEQ of what it found.
+        let modseq = found
+            .modseq
+            .then(|| {
+                found
+                    .indexes
+                    .iter()
+                    .map(|&i| selected.messages[i].modseq)
+                    .max()
+            })
+            .flatten()
+            .and_then(std::num::NonZeroU64::new);
+        let Some(options) = options else {
+            let numbers = found
+                .indexes
+                .iter()
+                .filter_map(|&i| NonZeroU32::new(number(i)))
+                .collect();
+            out.send(Output::Response(Response::Data(Data::Search(
+                numbers, modseq,
+            ))))
+            .await?;
+            return Ok(Completion::ok("SEARCH completed"));
+        };
+        if options.save {
+            self.saved = found
+                .indexes
+                .iter()
+                .map(|&i| selected.messages[i].uid)
+                .collect();
+        }
+        if options.min || options.max || options.count || options.all {
+            out.send(Output::Line(esearch(
+                tag, uid, options, &found, number, modseq,
+            )))
+            .await?;
+        }
+        Ok(Completion::ok("SEARCH completed"))
+    }
+
+    /// SORT (RFC 5256): the search, ordered by the criteria, ties by sequence number.
+    pub(crate) async fn sort(
+        &mut self,
+        criteria: Vec1<SortCriterion>,
+        charset: Charset<'static>,
+        search: Vec1<SearchKey<'static>>,
+        uid: bool,
+        out: &mut dyn Responder,
+    ) -> CommandResult {
+        let found = self.matching(Some(charset), search).await?;
+        let account = self.account()?;
+        let ctx = self.ctx.clone();
+        let Some(selected) = self.selected.as_ref() else {
+            return Err(Failure::bad("No mailbox selected"));
+        };
+        let needs_header = criteria.as_ref().iter().any(|c| {
+            matches!(
+                c.key,
+                SortKey::Date | SortKey::Subject | SortKey::From | SortKey::To | SortKey::Cc
+            )
+        });
+        let mut keyed = Vec::with_capacity(found.indexes.len());
+        for index in found.indexes {
+            let message = &selected.messages[index];
+            let info = if needs_header || message.item.size.is_none() {
+                match message_info(&ctx, account.mailboxes.as_ref(), &selected.info, message).await
+                {
+                    Ok(info) => Some(info),
+                    Err(MailboxError::MessageGone) => continue,
+                    Err(error) => return Err(error.into()),
+                }
+            } else {
+                None
+            };
+            let keys: Vec<SortValue> = criteria
+                .as_ref()
+                .iter()
+                .map(|c| sort_value(&c.key, message, info.as_deref()))
+                .collect();
+            keyed.push((keys, index));
+        }
+        keyed.sort_by(|(a, ai), (b, bi)| {
+            for ((x, y), criterion) in a.iter().zip(b).zip(criteria.as_ref()) {
+                let order = x.cmp(y);
+                let order = if criterion.reverse {
+                    order.reverse()
+                } else {
+                    order
+                };
+                if order != std::cmp::Ordering::Equal {
+                    return order;
+                }
+            }
+            ai.cmp(bi)
+        });
+        let numbers = keyed
+            .iter()
+            .filter_map(|&(_, index)| {
+                NonZeroU32::new(if uid {
+                    selected.messages[index].uid
+                } else {
+                    index as u32 + 1
+                })
+            })
+            .collect();
+        out.send(Output::Response(Response::Data(Data::Sort(numbers, None))))
+            .await?;
+        Ok(Completion::ok("SORT completed"))
+    }
+
+    /// The messages matching `criteria`.
+    async fn matching(
+        &mut self,
+        charset: Option<Charset<'static>>,
+        criteria: Vec1<SearchKey<'static>>,
+    ) -> Result<Found, Failure> {
         if let Some(charset) = &charset {
             let name = match charset {
                 Charset::Atom(atom) => atom.as_ref().to_owned(),
@@ -66,33 +213,224 @@ impl Session {
         }
         let account = self.account()?;
         let ctx = self.ctx.clone();
+        let key = SearchKey::And(criteria);
+        let modseq = uses_modseq(&key);
+        if modseq {
+            self.enabled.condstore = true;
+        }
         let Some(selected) = self.selected.as_ref() else {
             return Err(Failure::bad("No mailbox selected"));
         };
-        let key = SearchKey::And(criteria);
         let mut needs = Needs::default();
         needs_of(&key, &mut needs);
+        // TEXT and BODY go to the repository's index where it has one; messages newer than
+        // the index lag are also read here, so a message appended a second ago is found.
+        let mut index: HashMap<String, Option<HashSet<String>>> = HashMap::new();
+        let mut terms = Vec::new();
+        text_terms(&key, &mut terms);
+        for term in terms {
+            if let std::collections::hash_map::Entry::Vacant(slot) = index.entry(term) {
+                let hits = account
+                    .mailboxes
+                    .search_text(&selected.info, slot.key())
+                    .await?;
+                slot.insert(hits);
+            }
+        }
+        let all_indexed = !index.is_empty() && index.values().all(Option::is_some);
+        let lag =
+            chrono::Duration::from_std(ctx.settings.index_lag).unwrap_or(chrono::Duration::MAX);
+        let now = ctx.clock.now();
         let mut found = Vec::new();
-        for (index, message) in selected.messages.iter().enumerate() {
+        for (position, message) in selected.messages.iter().enumerate() {
             if message.expunged {
                 continue;
             }
-            let facts = match facts(&ctx, &account, &selected.info, message, needs).await {
+            let arrival =
+                chrono::DateTime::from_timestamp_millis(message.item.arrival).unwrap_or_default();
+            let recent = now.signed_duration_since(arrival) < lag;
+            let mut wanted = needs;
+            if all_indexed && !recent {
+                wanted.text = false;
+                wanted.text_header = false;
+            }
+            let mut facts = match facts(&ctx, &account, &selected.info, message, wanted).await {
                 Ok(facts) => facts,
                 // Deleted meanwhile: it does not match anything any more.
                 Err(MailboxError::MessageGone) => continue,
                 Err(error) => return Err(error.into()),
             };
-            if evaluate(&key, selected, index, message, &facts) {
-                let number = if uid { message.uid } else { index as u32 + 1 };
-                if let Some(number) = NonZeroU32::new(number) {
-                    found.push(number);
-                }
+            facts.index = Some(&index);
+            facts.node_id = &message.item.node_id;
+            facts.recent = recent;
+            if evaluate(&key, selected, position, message, &facts) {
+                found.push(position);
             }
         }
-        out.send(Output::Response(Response::Data(Data::Search(found, None))))
-            .await?;
-        Ok(Completion::ok("SEARCH completed"))
+        Ok(Found {
+            indexes: found,
+            modseq,
+        })
+    }
+}
+
+/// `* ESEARCH (TAG "a") [UID] MIN n MAX n COUNT n ALL set [MODSEQ n]` (RFC 4731).
+fn esearch(
+    tag: &Tag<'_>,
+    uid: bool,
+    options: SearchReturn,
+    found: &Found,
+    number: impl Fn(usize) -> u32,
+    modseq: Option<std::num::NonZeroU64>,
+) -> Vec<u8> {
+    let mut numbers: Vec<u32> = found.indexes.iter().map(|&i| number(i)).collect();
+    numbers.sort_unstable();
+    let mut line = format!("* ESEARCH (TAG \"{}\")", tag.as_ref());
+    if uid {
+        line.push_str(" UID");
+    }
+    if let (true, Some(min)) = (options.min, numbers.first()) {
+        line.push_str(&format!(" MIN {min}"));
+    }
+    if let (true, Some(max)) = (options.max, numbers.last()) {
+        line.push_str(&format!(" MAX {max}"));
+    }
+    if options.count {
+        line.push_str(&format!(" COUNT {}", numbers.len()));
+    }
+    if let (true, Some(all)) = (
+        options.all,
+        crate::imap::sequence::compact(numbers.iter().copied()),
+    ) {
+        line.push_str(&format!(" ALL {all}"));
+    }
+    if let (Some(modseq), false) = (modseq, numbers.is_empty()) {
+        line.push_str(&format!(" MODSEQ {modseq}"));
+    }
+    line.push_str("\r\n");
+    line.into_bytes()
+}
+
+/// A sort key value; strings compare by octets after the RFC 5256 canonical form.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum SortValue {
+    Number(u64),
+    Text(String),
+}
+
+fn sort_value(key: &SortKey, message: &Message, info: Option<&MessageInfo>) -> SortValue {
+    let envelope = info.and_then(|i| i.summary.root().envelope.as_ref());
+    let first_mailbox = |list: Option<&Vec<crate::message::AddressFields>>| {
+        let text = list
+            .and_then(|l| l.first())
+            .and_then(|a| a.mailbox.as_ref())
+            .map(|t| String::from_utf8_lossy(t.as_bytes()).to_lowercase())
+            .unwrap_or_default();
+        SortValue::Text(text)
+    };
+    match key {
+        SortKey::Arrival => SortValue::Number(message.item.internal_date.timestamp().max(0) as u64),
+        SortKey::Size => SortValue::Number(
+            message
+                .item
+                .size
+                .or_else(|| info.map(|i| i.summary.size()))
+                .unwrap_or(0),
+        ),
+        SortKey::Date => {
+            let sent = info
+                .and_then(|i| email_metadata(&i.header).sent)
+                .map(|d| d.timestamp());
+            let date = sent.unwrap_or_else(|| message.item.internal_date.timestamp());
+            SortValue::Number(date.max(0) as u64)
+        }
+        SortKey::Subject => {
+            let subject = envelope
+                .and_then(|e| e.subject.as_ref())
+                .map(|t| decode_text(&String::from_utf8_lossy(t.as_bytes())))
+                .unwrap_or_default();
+            SortValue::Text(base_subject(&subject))
+        }
+        SortKey::From | SortKey::DisplayFrom => first_mailbox(envelope.map(|e| &e.from)),
+        SortKey::To | SortKey::DisplayTo => first_mailbox(envelope.map(|e| &e.to)),
+        SortKey::Cc => first_mailbox(envelope.map(|e| &e.cc)),
+    }
+}
+
+/// The base subject (RFC 5256 §2.1): without leading `Re:`/`Fwd:`/`[blob]` and trailing
+/// `(fwd)`, whitespace collapsed, compared without regard to case.
+pub(crate) fn base_subject(subject: &str) -> String {
+    let mut s: String = subject.split_whitespace().collect::<Vec<_>>().join(" ");
+    loop {
+        let before = s.clone();
+        while let Some(rest) = s.strip_suffix("(fwd)").or_else(|| s.strip_suffix("(FWD)")) {
+            s = rest.trim_end().to_owned();
+        }
+        loop {
+            let trimmed = s.trim_start();
+            let lower = trimmed.to_lowercase();
+            let prefix = ["re", "fwd", "fw"].iter().find_map(|p| {
+                let rest = lower.strip_prefix(p)?;
+                let rest = skip_blobs(rest);
+                rest.strip_prefix(':').map(|r| trimmed.len() - r.len())
+            });
+            match prefix {
+                Some(cut) => s = trimmed[cut..].trim_start().to_owned(),
+                None => break,
+            }
+        }
+        if s.starts_with('[')
+            && let Some(end) = s.find(']')
+            && !s[end + 1..].trim().is_empty()
+        {
+            s = s[end + 1..].trim_start().to_owned();
+        }
+        if let Some(inner) = s.strip_prefix("[fwd:").and_then(|r| r.strip_suffix(']')) {
+            s = inner.trim().to_owned();
+        }
+        if s == before {
+            break;
+        }
+    }
+    s.to_lowercase()
+}
+
+fn skip_blobs(mut text: &str) -> &str {
+    loop {
+        let trimmed = text.trim_start();
+        if trimmed.starts_with('[')
+            && let Some(end) = trimmed.find(']')
+        {
+            text = &trimmed[end + 1..];
+            continue;
+        }
+        return trimmed;
+    }
+}
+
+/// The TEXT and BODY strings of a search, lower-cased.
+fn text_terms(key: &SearchKey<'_>, out: &mut Vec<String>) {
+    use SearchKey as K;
+    match key {
+        K::And(keys) => keys.as_ref().iter().for_each(|k| text_terms(k, out)),
+        K::Or(a, b) => {
+            text_terms(a, out);
+            text_terms(b, out);
+        }
+        K::Not(k) => text_terms(k, out),
+        K::Body(s) | K::Text(s) => out.push(lower(s)),
+        _ => {}
+    }
+}
+
+fn uses_modseq(key: &SearchKey<'_>) -> bool {
+    use SearchKey as K;
+    match key {
+        K::ModSequence { .. } => true,
+        K::And(keys) => keys.as_ref().iter().any(uses_modseq),
+        K::Or(a, b) => uses_modseq(a) || uses_modseq(b),
+        K::Not(k) => uses_modseq(k),
+        _ => false,
     }
 }
 
@@ -118,7 +456,7 @@ fn needs_of(key: &SearchKey<'_>, needs: &mut Needs) {
         K::Body(_) => needs.text = true,
         K::Text(_) => {
             needs.text = true;
-            needs.header = true;
+            needs.text_header = true;
         }
         _ => {}
     }
@@ -130,10 +468,10 @@ async fn facts(
     mailbox: &MailboxInfo,
     message: &Message,
     needs: Needs,
-) -> Result<Facts, MailboxError> {
+) -> Result<Facts<'static>, MailboxError> {
     let mut facts = Facts::default();
     let mailboxes = account.mailboxes.as_ref();
-    if needs.header || (needs.size && message.item.size.is_none()) {
+    if needs.header || needs.text_header || (needs.size && message.item.size.is_none()) {
         facts.info = Some(message_info(ctx, mailboxes, mailbox, message).await?);
     }
     if needs.text {
@@ -240,13 +578,23 @@ fn evaluate(
         K::SentSince(day) => sent_date(facts).is_some_and(|d| d >= *day.as_ref()),
         K::Body(s) | K::Text(s) => {
             let needle = lower(s);
-            let in_text = facts
-                .text
-                .as_deref()
-                .is_some_and(|t| t.to_lowercase().contains(&needle));
-            in_text
-                || (matches!(key, K::Text(_))
-                    && header_text(facts).to_lowercase().contains(&needle))
+            let indexed = facts
+                .index
+                .and_then(|index| index.get(&needle))
+                .and_then(Option::as_ref)
+                .map(|hits| hits.contains(facts.node_id));
+            let in_text = || {
+                facts
+                    .text
+                    .as_deref()
+                    .is_some_and(|t| t.to_lowercase().contains(&needle))
+            };
+            let in_header =
+                || matches!(key, K::Text(_)) && header_text(facts).to_lowercase().contains(&needle);
+            match indexed {
+                Some(hit) => hit || (facts.recent && (in_text() || in_header())),
+                None => in_text() || in_header(),
+            }
         }
         K::ModSequence { modseq, .. } => message.modseq >= *modseq,
     }

@@ -11,6 +11,7 @@ use imap_types::status::{StatusDataItem, StatusDataItemName};
 use crate::imap::flags;
 use crate::imap::output::{Output, Responder};
 use crate::imap::selected::{Selected, listed_items};
+use crate::imap::sequence::{Ranges, compact};
 use crate::imap::session::{
     CommandResult, Completion, Failure, Session, code_named, unreachable_status,
 };
@@ -31,8 +32,25 @@ impl Session {
                 .unwrap_or_else(|_| unreachable_status());
             out.send(Output::Response(Response::Status(closed))).await?;
         }
-        let _ = parameters;
+        let mut qresync = None;
+        for parameter in parameters {
+            match parameter {
+                SelectParameter::CondStore => self.enabled.condstore = true,
+                SelectParameter::QResync {
+                    uid_validity,
+                    mod_sequence_value,
+                    known_uids,
+                    ..
+                } => {
+                    if !self.enabled.qresync {
+                        return Err(Failure::bad("Enable QRESYNC first"));
+                    }
+                    qresync = Some((uid_validity.get(), mod_sequence_value.get(), known_uids));
+                }
+            }
+        }
         let name = self.mailbox_name(&mailbox)?;
+        self.saved.clear();
         let (info, key) = self.selectable(&name).await?;
         let now = self.ctx.clock.now();
         let (selected, opened) = Selected::open(
@@ -83,6 +101,38 @@ impl Session {
         if let Some(next) = NonZeroU32::new(selected.uid_next) {
             untagged(out, Code::UidNext(next), "Predicted next UID").await?;
         }
+        if self.enabled.condstore
+            && let Some(highest) = std::num::NonZeroU64::new(selected.highest_modseq)
+        {
+            untagged(out, Code::HighestModSeq(highest), "Highest").await?;
+        }
+        if let Some((validity, since, known)) = qresync
+            && validity == selected.uid_validity
+        {
+            // RFC 7162 §3.2.5: what the client missed since its MODSEQ.
+            let changes = self
+                .ctx
+                .store
+                .changes_since(selected.mailbox_id, account.mailboxes.user(), since)
+                .await?;
+            let known = known.map(|set| Ranges::new(&set, u32::MAX));
+            let vanished = changes
+                .vanished
+                .iter()
+                .copied()
+                .filter(|uid| known.as_ref().is_none_or(|k| k.contains(*uid)));
+            if let Some(set) = compact(vanished) {
+                out.send(Output::Line(
+                    format!("* VANISHED (EARLIER) {set}\r\n").into_bytes(),
+                ))
+                .await?;
+            }
+            for index in 0..selected.messages.len() {
+                if selected.messages[index].modseq > since {
+                    out.send(selected.flags_response(index, true, true)).await?;
+                }
+            }
+        }
         self.selected = Some(selected);
         if read_only {
             Ok(Completion::with(Code::ReadOnly, "EXAMINE completed"))
@@ -106,6 +156,7 @@ impl Session {
 
     pub(crate) async fn unselect(&mut self) -> CommandResult {
         self.selected = None;
+        self.saved.clear();
         Ok(Completion::ok("UNSELECT completed"))
     }
 
@@ -115,6 +166,7 @@ impl Session {
             let _ = self.remove_deleted(None).await;
         }
         self.selected = None;
+        self.saved.clear();
         Ok(Completion::ok("CLOSE completed"))
     }
 
@@ -165,7 +217,7 @@ impl Session {
             };
             answer.push(value);
         }
-        let mailbox = Mailbox::try_from(crate::imap::names::encode(&info.name))
+        let mailbox = crate::imap::names::response_mailbox(&info.name)
             .map_err(|_| Failure::no("SERVERBUG", "Unencodable mailbox name"))?;
         let data = Data::Status {
             mailbox,

@@ -83,6 +83,34 @@ impl Session {
         if !outcome.changed.is_empty() {
             self.ctx.hub.notify(&selected.key);
         }
+        if response == StoreResponse::Silent && reporting.condstore {
+            // RFC 7162 §3.1.3: with CONDSTORE, changed messages are reported with their new
+            // MODSEQ even after .SILENT.
+            for changed in &outcome.changed {
+                if let (Some(index), Some(modseq)) = (
+                    selected.index_of(changed.uid),
+                    std::num::NonZeroU64::new(changed.modseq),
+                ) {
+                    let mut items = Vec::new();
+                    if let Some(uid) =
+                        std::num::NonZeroU32::new(changed.uid).filter(|_| reporting.uid)
+                    {
+                        items.push(crate::imap::output::FetchItem::data(
+                            imap_types::fetch::MessageDataItem::Uid(uid),
+                        ));
+                    }
+                    items.push(crate::imap::output::FetchItem::data(
+                        imap_types::fetch::MessageDataItem::ModSeq(modseq),
+                    ));
+                    let seq = std::num::NonZeroU32::new(index as u32 + 1)
+                        .unwrap_or(std::num::NonZeroU32::MIN);
+                    out.send(crate::imap::output::Output::Fetch(
+                        crate::imap::output::FetchOutput { seq, items },
+                    ))
+                    .await?;
+                }
+            }
+        }
         if response == StoreResponse::Answer {
             for &index in &indexes {
                 let message = &selected.messages[index];

@@ -3,7 +3,10 @@
 //!
 //! E-mails (nodes with `imap:imapContent`) are served as stored; their identity is their size
 //! (and version label, when versioned), never `modifiedAt`. Documents are generated messages
-//! whose inputs are pinned with the UID (see `document`).
+//! whose inputs are pinned with the UID (see `document`): a listing that can show documents
+//! reads the folder once (`include=path`, for its site and path) and the current templates,
+//! and every document's facts come from the listing itself, so rendering needs no further
+//! repository call.
 
 use std::ops::Range;
 
@@ -11,19 +14,109 @@ use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
 
-use super::document::{DocumentFacts, render};
+use super::document::{DocumentFacts, DocumentPin, FolderFacts, PIN_VERSION, RenderInputs};
 use super::errors::{folder_error, message_error};
 use super::session::AlfrescoMailboxes;
+use super::templates::Variant;
 use super::tree::{FolderRef, Place};
 use crate::alfresco::{ByteRange, ChildrenQuery, Include, Node, NodeQuery, OrderBy, WHERE_FILES};
 use crate::config::ViewMode;
-use crate::mailbox::{Content, Item, ItemRef, ItemRights, Listing, MailboxError, Presence};
+use crate::mailbox::{
+    Content, Item, ItemRef, ItemRights, KnownStructure, Listing, MailboxError, Presence,
+};
 use crate::state::Flags;
 
 /// How often a listing whose pages shifted is read again before giving up.
 const RESCANS: usize = 3;
 
+/// What the documents of one folder are rendered with: the folder and the render inputs of
+/// new UIDs.
+#[derive(Debug, Clone)]
+pub(super) struct DocumentContext {
+    /// The folder.
+    pub folder: FolderFacts,
+    /// Templates, locale, URLs and addresses for the folder's variant.
+    pub render: RenderInputs,
+}
+
+impl DocumentContext {
+    /// The pin of a document shown in this context.
+    pub fn pin(&self, document: DocumentFacts) -> DocumentPin {
+        DocumentPin {
+            v: PIN_VERSION,
+            document,
+            folder: self.folder.clone(),
+            render: self.render.clone(),
+        }
+    }
+}
+
 impl AlfrescoMailboxes {
+    /// The context of documents in a folder: one call for the folder (with its path), and the
+    /// current templates.
+    pub(super) async fn document_context(
+        &self,
+        folder: &str,
+    ) -> Result<DocumentContext, MailboxError> {
+        let query = NodeQuery {
+            include: vec![Include::Path],
+            ..NodeQuery::default()
+        };
+        let node = self
+            .session
+            .node(folder, &query)
+            .await
+            .map_err(|e| match folder_error(e) {
+                MailboxError::NotFound => MailboxError::MailboxGone,
+                other => other,
+            })?;
+        self.context_for(FolderFacts::of_folder(&node)).await
+    }
+
+    /// The context of documents in a known folder (the current templates of its variant).
+    pub(super) async fn context_for(
+        &self,
+        folder: FolderFacts,
+    ) -> Result<DocumentContext, MailboxError> {
+        let current = self.backend.templates.current(&self.session).await?;
+        let variant = if folder.site.is_some() {
+            Variant::Share
+        } else {
+            Variant::Alfresco
+        };
+        let settings = self.settings();
+        Ok(DocumentContext {
+            folder,
+            render: RenderInputs {
+                templates: current.chain(variant).clone(),
+                locale: settings.locale.clone(),
+                time_zone: settings.time_zone.clone(),
+                alfresco_url: settings.alfresco_url.clone(),
+                share_url: settings.share_url.clone(),
+                content_app_url: settings.content_app_url.clone(),
+                mail_from: settings.mail_from.clone(),
+                mail_to: settings.mail_to.clone(),
+                attach_content: settings.attach_content,
+            },
+        })
+    }
+
+    /// A node as an item of a folder's view, with the folder's document context when the node
+    /// is a document the view shows.
+    pub(super) async fn item_in(
+        &self,
+        node: &Node,
+        mode: ViewMode,
+        folder: &str,
+    ) -> Result<Option<Item>, MailboxError> {
+        let context = if shows_document(node, mode) {
+            Some(self.document_context(folder).await?)
+        } else {
+            None
+        };
+        Ok(item_of(node, mode, context.as_ref()))
+    }
+
     /// Every message of a folder in a view mode.
     pub(super) async fn list_folder(
         &self,
@@ -40,6 +133,10 @@ impl AlfrescoMailboxes {
                 Include::AllowableOperations,
             ],
             ..ChildrenQuery::default()
+        };
+        let context = match mode {
+            ViewMode::Archive => None,
+            ViewMode::Mixed | ViewMode::Virtual => Some(self.document_context(folder).await?),
         };
         let mut attempt = 0;
         let (pages, complete) = loop {
@@ -67,7 +164,7 @@ impl AlfrescoMailboxes {
         let items = pages
             .items
             .iter()
-            .filter_map(|node| item_of(node, mode))
+            .filter_map(|node| item_of(node, mode, context.as_ref()))
             .collect();
         Ok(Listing {
             items,
@@ -145,23 +242,18 @@ impl AlfrescoMailboxes {
     ) -> Result<Content, MailboxError> {
         match Identity::parse(&item.identity) {
             Identity::Email { size } => self.email_content(&item.node_id, size, range).await,
-            Identity::Document => {
-                let facts = match item.pin.as_deref().and_then(DocumentFacts::from_pin) {
-                    Some(facts) => facts,
-                    None => {
-                        let node = self
-                            .session
-                            .node(&item.node_id, &NodeQuery::default())
-                            .await
-                            .map_err(message_error)?;
-                        DocumentFacts::of(&node)
-                    }
-                };
-                let bytes = render(&facts, self.settings())?
-                    .to_bytes(None)
-                    .map_err(|e| MailboxError::Internal(e.to_string()))?;
-                Ok(slice(Bytes::from(bytes), range))
-            }
+            Identity::Document => self.document_content(item, range).await,
+        }
+    }
+
+    /// The structure of a generated message (no download); `None` for stored e-mails.
+    pub(super) async fn message_structure(
+        &self,
+        item: &ItemRef,
+    ) -> Result<Option<KnownStructure>, MailboxError> {
+        match Identity::parse(&item.identity) {
+            Identity::Email { .. } => Ok(None),
+            Identity::Document => self.document_structure(item).await.map(Some),
         }
     }
 
@@ -209,8 +301,23 @@ impl AlfrescoMailboxes {
     }
 }
 
-/// A listed node as a message item of a view, or `None` when the view does not show it.
-pub(super) fn item_of(node: &Node, mode: ViewMode) -> Option<Item> {
+/// Whether a node is a document (not an e-mail) that a view shows.
+pub(super) fn shows_document(node: &Node, mode: ViewMode) -> bool {
+    mode != ViewMode::Archive
+        && node.is_file
+        && !node.has_aspect("imap:imapContent")
+        && !node.name.starts_with('.')
+        && !node.has_aspect("cm:workingcopy")
+}
+
+/// A listed node as a message item of a view, or `None` when the view does not show it. A
+/// document is pinned with `context` (without one, its UID has no pin and is rendered from
+/// the document as it is whenever it is fetched).
+pub(super) fn item_of(
+    node: &Node,
+    mode: ViewMode,
+    context: Option<&DocumentContext>,
+) -> Option<Item> {
     if !node.is_file || node.name.starts_with('.') || node.has_aspect("cm:workingcopy") {
         return None;
     }
@@ -262,7 +369,7 @@ pub(super) fn item_of(node: &Node, mode: ViewMode) -> Option<Item> {
             size: None,
             rights,
             imported_flags,
-            pin: Some(facts.to_pin()),
+            pin: context.map(|c| c.pin(facts).to_bytes()),
         })
     }
 }
@@ -274,7 +381,7 @@ pub(super) enum Identity {
         /// Its size.
         size: u64,
     },
-    /// A generated message.
+    /// A generated message (`d:…`, or `r:d:…` for one being renumbered).
     Document,
 }
 

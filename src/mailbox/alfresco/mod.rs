@@ -10,7 +10,11 @@
 //! - `home`: finding, checking and creating IMAP homes;
 //! - `tree`: mailbox names ↔ folders, and the folders LIST shows;
 //! - `listing`: folder contents as message items, and the cheap change check;
-//! - `document`: the facts and the generated message of a document;
+//! - `document`: what a generated message is made of, pinned with its UID;
+//! - `templates`: the body templates (repository, project folder, built in) and their lookup;
+//! - `template_model`: the data model templates are rendered against;
+//! - `virtual_view`: the generated message itself, cached, with the document streamed in;
+//! - `renumber`: giving generated messages new UIDs (`alfresco-imap state renumber`);
 //! - `write`: APPEND, COPY, MOVE, EXPUNGE, CREATE, DELETE, RENAME;
 //! - `trash`: the trashcan as the `\Trash` mailbox.
 
@@ -19,12 +23,20 @@ mod document;
 mod errors;
 mod home;
 mod listing;
+mod renumber;
+mod search;
 mod session;
 pub mod settings;
+mod template_model;
+pub mod templates;
 mod trash;
 mod tree;
+mod virtual_view;
 mod write;
 
 pub use home::{ProvisionReport, provision_homes};
+pub use renumber::{RenumberReport, renumber_generated_messages};
 pub use session::{AlfrescoAuthenticator, AlfrescoBackend, AlfrescoMailboxes};
 pub use settings::BackendSettings;
+pub use templates::{TemplateReport, check_repository_templates};
+pub use tree::TRASH_ID;

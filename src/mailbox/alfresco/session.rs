@@ -9,18 +9,22 @@ use async_trait::async_trait;
 use super::errors::folder_error;
 use super::home::{Home, find_home};
 use super::settings::BackendSettings;
+use super::templates::TemplateLibrary;
 use super::tree::{FolderCache, Place};
+use super::virtual_view::RenderedCache;
 use crate::alfresco::{
     AlfrescoClient, BearerToken, Node, NodeQuery, Password, ROOT, RepoSession, RestError,
 };
 use crate::clock::SharedClock;
 use crate::mailbox::{
-    AppendRequest, AuthError, Authenticator, Content, Credentials, Item, ItemRef, Listing,
-    MailboxError, MailboxInfo, Mailboxes, Presence,
+    AppendRequest, AuthError, Authenticator, Content, Credentials, Item, ItemRef, KnownStructure,
+    Listing, MailboxError, MailboxInfo, Mailboxes, Presence,
 };
+use crate::state::StateStore;
 
 /// What every user's mailboxes share: the REST client, the settings, and caches of things
-/// that are the same for everybody (node ids of configured paths).
+/// that are the same for everybody (node ids of configured paths, body templates, rendered
+/// messages).
 pub struct AlfrescoBackend {
     pub(super) client: AlfrescoClient,
     pub(super) settings: Arc<BackendSettings>,
@@ -29,6 +33,12 @@ pub struct AlfrescoBackend {
     /// every user; whether a user may see them is asked each time.
     paths: Mutex<HashMap<Vec<String>, String>>,
     pub(super) folders: FolderCache,
+    /// The body templates of generated messages (their texts kept in the state store).
+    pub(super) templates: TemplateLibrary,
+    /// Rendered generated messages.
+    pub(super) rendered: RenderedCache,
+    /// Uploads reported failed that are watched for a late completion.
+    pub(super) late_uploads: super::write::LateUploads,
 }
 
 impl std::fmt::Debug for AlfrescoBackend {
@@ -38,16 +48,45 @@ impl std::fmt::Debug for AlfrescoBackend {
 }
 
 impl AlfrescoBackend {
-    /// A backend over `client`.
-    pub fn new(client: AlfrescoClient, settings: BackendSettings, clock: SharedClock) -> Arc<Self> {
+    /// A backend over `client`; `store` keeps the texts of the templates generated messages
+    /// are pinned to (the server's state store).
+    pub fn new(
+        client: AlfrescoClient,
+        settings: BackendSettings,
+        clock: SharedClock,
+        store: Arc<dyn StateStore>,
+    ) -> Arc<Self> {
         let folders = FolderCache::new(settings.folder_ttl);
+        let templates = TemplateLibrary::new(
+            store,
+            settings.templates_dir.clone(),
+            &settings.locale,
+            settings.folder_ttl,
+            clock.clone(),
+        );
+        let rendered =
+            RenderedCache::new(settings.message_cache_entries, settings.message_cache_bytes);
         Arc::new(Self {
             client,
             settings: Arc::new(settings),
             clock,
             paths: Mutex::new(HashMap::new()),
             folders,
+            templates,
+            rendered,
+            late_uploads: Default::default(),
         })
+    }
+
+    /// Uploads reported failed that are still watched for a late completion (a gauge).
+    pub fn pending_upload_checks(&self) -> usize {
+        self.late_uploads.pending()
+    }
+
+    /// Uploads the repository completed after they were reported failed, and that were
+    /// removed (a counter).
+    pub fn late_uploads_removed(&self) -> usize {
+        self.late_uploads.removed()
     }
 
     /// The REST client (for metrics).
@@ -119,7 +158,15 @@ pub(super) async fn lookup_path(
         relative_path: Some(names.join("/")),
         ..NodeQuery::default()
     };
-    let node = session.node(start, &query).await.map_err(folder_error)?;
+    let node = match session.node(start, &query).await.map_err(folder_error) {
+        Ok(node) => node,
+        // The repository compares names without normalising them: a name stored decomposed
+        // is found by its composed form only by comparing the names one level at a time.
+        Err(MailboxError::NotFound) if !names.iter().all(|n| n.is_ascii()) => {
+            return lookup_normalised(session, start, names).await;
+        }
+        Err(error) => return Err(error),
+    };
     let path = node
         .path
         .as_ref()
@@ -138,9 +185,48 @@ pub(super) async fn lookup_path(
     });
     if exact {
         Ok(node)
+    } else if !names.iter().all(|n| n.is_ascii()) {
+        lookup_normalised(session, start, names).await
     } else {
         Err(MailboxError::NotFound)
     }
+}
+
+/// Looks up the folder at `names` below `start` level by level, comparing names after NFC
+/// normalisation (for names with characters that have several Unicode forms).
+async fn lookup_normalised(
+    session: &RepoSession,
+    start: &str,
+    names: &[String],
+) -> Result<Node, MailboxError> {
+    let mut current = start.to_owned();
+    for name in names {
+        let children = session
+            .all_children(
+                &current,
+                &crate::alfresco::ChildrenQuery {
+                    filter: Some(crate::alfresco::WHERE_FOLDERS.into()),
+                    fields: vec!["id".into(), "name".into()],
+                    ..Default::default()
+                },
+            )
+            .await
+            .map_err(folder_error)?;
+        current = children
+            .items
+            .iter()
+            .find(|child| crate::imap::names::same_name(&child.name, name))
+            .map(|child| child.id.clone())
+            .ok_or(MailboxError::NotFound)?;
+    }
+    let query = NodeQuery {
+        include: vec![
+            crate::alfresco::Include::Path,
+            crate::alfresco::Include::AllowableOperations,
+        ],
+        ..NodeQuery::default()
+    };
+    session.node(&current, &query).await.map_err(folder_error)
 }
 
 /// Checks IMAP credentials with the repository.
@@ -219,10 +305,7 @@ impl Mailboxes for AlfrescoMailboxes {
     async fn children(&self, parent: Option<&str>) -> Result<Vec<MailboxInfo>, MailboxError> {
         match parent {
             None => self.top_level().await,
-            Some(name) => {
-                let place = self.resolve(name).await?;
-                self.children_of(&place).await
-            }
+            Some(name) => self.children_of_name(name).await,
         }
     }
 
@@ -237,6 +320,14 @@ impl Mailboxes for AlfrescoMailboxes {
 
     async fn subscription_changed(&self, name: &str, subscribed: bool) -> Result<(), MailboxError> {
         self.site_subscription_changed(name, subscribed).await
+    }
+
+    async fn search_text(
+        &self,
+        mailbox: &MailboxInfo,
+        text: &str,
+    ) -> Result<Option<std::collections::HashSet<String>>, MailboxError> {
+        self.index_search(mailbox, text).await
     }
 
     async fn create(&self, name: &str) -> Result<(), MailboxError> {
@@ -290,6 +381,15 @@ impl Mailboxes for AlfrescoMailboxes {
     ) -> Result<Content, MailboxError> {
         let _ = mailbox;
         self.message_content(item, range).await
+    }
+
+    async fn known_structure(
+        &self,
+        mailbox: &MailboxInfo,
+        item: &ItemRef,
+    ) -> Result<Option<KnownStructure>, MailboxError> {
+        let _ = mailbox;
+        self.message_structure(item).await
     }
 
     async fn append(

@@ -1,5 +1,6 @@
 //! What the Alfresco backend takes from the configuration.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::config::{AttachmentsMode, HomeLocation, ImapConfig, ViewMode};
@@ -76,8 +77,32 @@ pub struct BackendSettings {
     pub alfresco_url: String,
     /// Share's public base URL (`http://host:8080/share`), for links.
     pub share_url: String,
+    /// The Alfresco Content App's public base URL, for links in our own templates (Share's
+    /// origin with `/content-app`, where Alfresco's Docker deployments serve it).
+    pub content_app_url: String,
     /// Show the document itself as an attachment of its generated message.
     pub attach_content: bool,
+    /// The server locale of generated messages (`imap.sidecar.locale`).
+    pub locale: String,
+    /// The time zone of dates in generated messages (`imap.sidecar.timezone`).
+    pub time_zone: String,
+    /// The project's templates folder (`imap.sidecar.templates.dir`).
+    pub templates_dir: PathBuf,
+    /// Most rendered messages kept in memory (`imap.sidecar.cache.messageEntries`).
+    pub message_cache_entries: u64,
+    /// Most bytes of rendered messages kept in memory (`imap.sidecar.cache.messageBytes`).
+    pub message_cache_bytes: u64,
+}
+
+/// The Content App's base URL next to a Share base URL (same origin, `/content-app`).
+fn content_app_next_to(share_url: &str) -> String {
+    match url::Url::parse(share_url) {
+        Ok(url) => format!(
+            "{}/content-app",
+            url.origin().ascii_serialization().trim_end_matches('/')
+        ),
+        Err(_) => format!("{}/content-app", share_url.trim_end_matches('/')),
+    }
 }
 
 impl BackendSettings {
@@ -138,7 +163,13 @@ impl BackendSettings {
                 .as_str()
                 .trim_end_matches('/')
                 .to_owned(),
+            content_app_url: content_app_next_to(config.share.base_url.as_str()),
             attach_content: config.virtual_view.attach_content,
+            locale: config.virtual_view.locale.clone(),
+            time_zone: config.virtual_view.timezone.clone(),
+            templates_dir: config.virtual_view.templates_dir.clone(),
+            message_cache_entries: config.cache.message_entries,
+            message_cache_bytes: config.cache.message_bytes,
         }
     }
 
@@ -179,7 +210,13 @@ impl BackendSettings {
                 .trim_end_matches("/alfresco")
                 .to_owned()
                 + "/share",
+            content_app_url: content_app_next_to(alfresco_url),
             attach_content: false,
+            locale: "en".into(),
+            time_zone: "UTC".into(),
+            templates_dir: PathBuf::from("templates"),
+            message_cache_entries: 2000,
+            message_cache_bytes: 64 * 1024 * 1024,
         }
     }
 }

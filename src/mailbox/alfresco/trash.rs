@@ -3,8 +3,9 @@
 //! its node (restorable in Share), moving it out restores it, and EXPUNGE in Trash deletes for
 //! good where the repository allows.
 
+use super::document::FolderFacts;
 use super::errors::{folder_error, message_error};
-use super::listing::item_of;
+use super::listing::{item_of, shows_document};
 use super::session::AlfrescoMailboxes;
 use crate::alfresco::{Include, PageRequest};
 use crate::config::ViewMode;
@@ -13,7 +14,7 @@ use crate::mailbox::{Listing, MailboxError};
 impl AlfrescoMailboxes {
     /// The files this user deleted, newest first in the repository; as messages of every kind.
     pub(super) async fn list_trash(&self) -> Result<Listing, MailboxError> {
-        let include = [Include::Properties, Include::AspectNames];
+        let include = [Include::Properties, Include::AspectNames, Include::Path];
         let pages = self
             .session
             .all_deleted_nodes(self.settings().page_size, &include)
@@ -25,18 +26,24 @@ impl AlfrescoMailboxes {
             .and_then(|p| p.total_items)
             .unwrap_or(pages.items.len() as u64);
         let newest = pages.items.iter().filter_map(|d| d.archived_at).max();
-        let items = pages
-            .items
-            .iter()
-            .filter_map(|deleted| {
-                let mut item = item_of(&deleted.node, ViewMode::Mixed)?;
+        let mut items = Vec::with_capacity(pages.items.len());
+        for deleted in &pages.items {
+            let node = &deleted.node;
+            // A deleted document is shown from the folder it was deleted from (its `path`).
+            let context = if shows_document(node, ViewMode::Mixed) {
+                let folder = FolderFacts::of_original_parent(node.path.as_ref());
+                Some(self.context_for(folder).await?)
+            } else {
+                None
+            };
+            if let Some(mut item) = item_of(node, ViewMode::Mixed, context.as_ref()) {
                 // In the trashcan only the owner of a node or an administrator may purge it;
                 // the repository decides when asked.
                 item.rights.delete = true;
                 item.rights.update = true;
-                Some(item)
-            })
-            .collect();
+                items.push(item);
+            }
+        }
         Ok(Listing {
             items,
             stamp: format!(

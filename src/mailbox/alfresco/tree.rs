@@ -23,7 +23,7 @@ use crate::state::MailboxKey;
 /// The view tag of the trashcan in state-store keys.
 pub(super) const TRASH_VIEW: &str = "trash";
 /// The folder id of the trashcan in state-store keys.
-pub(super) const TRASH_ID: &str = "trash";
+pub const TRASH_ID: &str = "trash";
 
 /// Names clients create on their own for the special folders (matched without regard to
 /// case): they open the configured folder instead.
@@ -136,20 +136,43 @@ pub(super) fn view_tag(mode: ViewMode) -> &'static str {
 }
 
 /// Child folders per (user, folder), shared by a user's sessions for a short time, so a LIST
-/// of the whole tree costs one call per folder and concurrent sessions share one call.
+/// of the whole tree costs one call per folder and concurrent sessions share one call. The
+/// folders those listings named are remembered by (user, mailbox name) for as long, so that
+/// walking down the tree does not look each name up again.
 pub(crate) struct FolderCache {
     cache: moka::future::Cache<(String, String), Arc<Vec<Node>>>,
+    named: moka::future::Cache<(String, String), Arc<Folder>>,
 }
 
 impl FolderCache {
     /// A cache keeping entries for `ttl`.
     pub fn new(ttl: Duration) -> Self {
+        let ttl = ttl.max(Duration::from_millis(1));
         Self {
             cache: moka::future::Cache::builder()
                 .max_capacity(100_000)
-                .time_to_live(ttl.max(Duration::from_millis(1)))
+                .time_to_live(ttl)
+                .build(),
+            named: moka::future::Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(ttl)
                 .build(),
         }
+    }
+
+    /// Remembers the folder a listing showed under `folder.name` for `user`.
+    async fn remember(&self, user: &str, folder: &Folder) {
+        self.named
+            .insert(
+                (user.to_owned(), folder.name.clone()),
+                Arc::new(folder.clone()),
+            )
+            .await;
+    }
+
+    /// The folder a recent listing showed under `name` for `user`.
+    async fn named(&self, user: &str, name: &str) -> Option<Arc<Folder>> {
+        self.named.get(&(user.to_owned(), name.to_owned())).await
     }
 
     /// Forgets a folder's children for a user (after this user changed them).
@@ -245,7 +268,7 @@ impl AlfrescoMailboxes {
         let settings = self.settings();
         let mut out = Vec::new();
         let home_children = self
-            .visible_children(&self.home.id, &Zone::Home, &[], ViewMode::Archive)
+            .visible_children(&self.home.id, &Zone::Home, &[], ViewMode::Archive, false)
             .await?;
         let mut home: Vec<Folder> = home_children
             .into_iter()
@@ -260,6 +283,7 @@ impl AlfrescoMailboxes {
             .collect();
         home.sort_by(|a, b| (a.name != "INBOX", &a.name).cmp(&(b.name != "INBOX", &b.name)));
         for folder in &home {
+            self.backend.folders.remember(&self.user, folder).await;
             out.push(self.info_of_folder(folder).await?);
         }
         for (index, mount) in settings.mounts.iter().enumerate() {
@@ -280,6 +304,7 @@ impl AlfrescoMailboxes {
                 zone: Zone::Mount(index),
                 below_mount: Vec::new(),
             };
+            self.backend.folders.remember(&self.user, &folder).await;
             out.push(self.info_of_folder(&folder).await?);
         }
         out.push(self.trash_info());
@@ -300,6 +325,7 @@ impl AlfrescoMailboxes {
                 &parent.zone,
                 &parent.below_mount,
                 parent.mode,
+                is_sites_root(&parent.node),
             )
             .await?;
         let mut out = Vec::with_capacity(nodes.len());
@@ -313,9 +339,27 @@ impl AlfrescoMailboxes {
                 zone: parent.zone.clone(),
                 below_mount,
             };
+            self.backend.folders.remember(&self.user, &folder).await;
             out.push(self.info_of_folder(&folder).await?);
         }
         Ok(out)
+    }
+
+    /// The child mailboxes of the mailbox `name`. A folder that a listing of this user showed
+    /// a moment ago is not looked up again (a LIST of the whole tree then costs one call per
+    /// folder); if listing it fails, the name is resolved afresh.
+    pub(super) async fn children_of_name(
+        &self,
+        name: &str,
+    ) -> Result<Vec<MailboxInfo>, MailboxError> {
+        if let Some(folder) = self.backend.folders.named(&self.user, name).await {
+            let listed = Resolved::Folder(Box::new((*folder).clone()));
+            if let Ok(children) = self.children_of(&listed).await {
+                return Ok(children);
+            }
+        }
+        let resolved = self.resolve(name).await?;
+        self.children_of(&resolved).await
     }
 
     /// The [`MailboxInfo`] of a resolved mailbox.
@@ -353,6 +397,7 @@ impl AlfrescoMailboxes {
                 &folder.zone,
                 &folder.below_mount,
                 folder.mode,
+                is_sites_root(&folder.node),
             )
             .await
             .unwrap_or_default();
@@ -411,30 +456,28 @@ impl AlfrescoMailboxes {
         }
     }
 
-    /// The child folders of a folder that LIST shows.
+    /// The child folders of a folder that LIST shows. Below the Sites folder (`sites_root`)
+    /// only the user's sites are shown; a site folder anywhere is shown only when it is one of
+    /// them, and never in ARCHIVE mode.
     pub(super) async fn visible_children(
         &self,
         id: &str,
         zone: &Zone,
         below_mount: &[String],
         mode: ViewMode,
+        sites_root: bool,
     ) -> Result<Vec<Node>, MailboxError> {
         let settings = self.settings();
         let nodes = self.child_folders(id).await?;
-        if let Some(first) = nodes.first()
-            && first.node_type == "st:site"
-        {
-            // The Sites folder: only the user's sites, never in ARCHIVE mode.
-            if mode == ViewMode::Archive {
-                return Ok(Vec::new());
-            }
-            let sites = self.listed_sites().await?;
-            let ids: HashSet<&str> = sites.iter().map(|(_, node)| node.as_str()).collect();
-            return Ok(nodes
-                .iter()
-                .filter(|n| ids.contains(n.id.as_str()))
-                .cloned()
-                .collect());
+        let any_site = nodes.iter().any(is_site);
+        let sites = if any_site && mode != ViewMode::Archive {
+            self.listed_sites().await?
+        } else {
+            Sites::default()
+        };
+        let shown_site = |n: &Node| sites.iter().any(|(_, node)| *node == n.id);
+        if sites_root {
+            return Ok(nodes.iter().filter(|n| shown_site(n)).cloned().collect());
         }
         let mount_path = match zone {
             Zone::Mount(index) => Some(&settings.mounts[*index].path),
@@ -452,15 +495,15 @@ impl AlfrescoMailboxes {
                 !(component == "calendar" || component == "datalists")
                     || !n.has_aspect("st:siteContainer")
             })
-            .filter(|n| match (mount_path, mode) {
-                (_, ViewMode::Archive) if n.node_type == "st:site" => false,
-                (Some(mount_path), _) => {
+            .filter(|n| !is_site(n) || shown_site(n))
+            .filter(|n| match mount_path {
+                Some(mount_path) => {
                     let mut path = mount_path.clone();
                     path.extend(below_mount.iter().cloned());
                     path.push(n.name.clone());
                     !settings.excluded.contains(&path) && settings.attachments.common_folder != path
                 }
-                (None, _) => true,
+                None => true,
             })
             .cloned()
             .collect())
@@ -556,7 +599,7 @@ impl AlfrescoMailboxes {
     /// sites under each mount point that shows sites.
     pub(super) async fn subscription_roots(&self) -> Result<Vec<String>, MailboxError> {
         let mut roots: Vec<String> = self
-            .visible_children(&self.home.id, &Zone::Home, &[], ViewMode::Archive)
+            .visible_children(&self.home.id, &Zone::Home, &[], ViewMode::Archive, false)
             .await?
             .into_iter()
             .map(|n| n.name)
@@ -611,6 +654,16 @@ impl AlfrescoMailboxes {
         }
         Ok(())
     }
+}
+
+/// A Share site folder.
+fn is_site(node: &Node) -> bool {
+    node.node_type == "st:site"
+}
+
+/// The folder holding the sites (`Company Home/Sites`).
+fn is_sites_root(node: &Node) -> bool {
+    node.node_type == "st:sites"
 }
 
 fn alias(name: &str) -> Option<Alias> {

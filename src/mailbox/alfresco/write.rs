@@ -11,12 +11,15 @@ use chrono::Utc;
 use tokio::io::AsyncReadExt;
 use uuid::Uuid;
 
+use super::document::FolderFacts;
 use super::errors::{folder_error, mailbox_error, message_error};
-use super::listing::{Identity, item_of};
+use super::listing::{DocumentContext, Identity, item_of, shows_document};
 use super::session::AlfrescoMailboxes;
 use super::tree::{Folder, Place, Resolved, Zone};
+use std::time::Duration;
+
 use crate::alfresco::{
-    ChildrenQuery, Include, NewFolder, Node, NodeQuery, NodeUpdate, RestError, Upload,
+    ChildrenQuery, Include, NewFolder, Node, NodeQuery, NodeUpdate, RepoSession, RestError, Upload,
     UploadContent, WHERE_FILES,
 };
 use crate::config::ViewMode;
@@ -30,6 +33,112 @@ const HEADER_PREFIX: usize = 256 * 1024;
 
 /// How many `name (n).ext` names are tried on a name clash.
 const RENAME_ATTEMPTS: u32 = 50;
+
+/// The child of `folder` named exactly `name`, if there is one.
+pub(super) async fn child_named(
+    session: &RepoSession,
+    folder: &str,
+    name: &str,
+) -> Result<Option<Node>, RestError> {
+    let query = NodeQuery {
+        include: vec![Include::AllowableOperations],
+        relative_path: Some(name.to_owned()),
+        ..NodeQuery::default()
+    };
+    match session.node(folder, &query).await {
+        Ok(node) if node.name == name => Ok(Some(node)),
+        Ok(_) => Ok(None),
+        Err(error) if error.is_not_found() => Ok(None),
+        Err(error) => Err(error),
+    }
+}
+
+/// Uploads whose outcome was unknown and that were reported as failed: each is watched for a
+/// while and deleted if the repository completes it after all.
+#[derive(Debug, Default)]
+pub struct LateUploads {
+    pending: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    removed: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl LateUploads {
+    /// Uploads being watched now (a gauge; back to zero once every window has passed).
+    pub fn pending(&self) -> usize {
+        self.pending.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Late uploads found and removed so far (a counter).
+    pub fn removed(&self) -> usize {
+        self.removed.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Watches for `name` in `folder` during `window`, deleting it for good when it appears;
+    /// the watch ends with a lookup after the window that finds nothing (if the repository
+    /// cannot be asked then, it keeps asking, for at most ten more minutes).
+    fn watch(&self, session: RepoSession, folder: String, name: String, window: Duration) {
+        use std::sync::atomic::Ordering;
+        let pending = self.pending.clone();
+        let removed = self.removed.clone();
+        pending.fetch_add(1, Ordering::AcqRel);
+        tokio::spawn(async move {
+            let start = tokio::time::Instant::now();
+            let deadline = start + window;
+            let give_up = deadline + Duration::from_secs(600);
+            let mut pause = Duration::from_millis(50);
+            loop {
+                let after_window = tokio::time::Instant::now() >= deadline;
+                match child_named(&session, &folder, &name).await {
+                    Ok(Some(node)) => match session.delete_node(&node.id, true).await {
+                        Ok(()) => {
+                            removed.fetch_add(1, Ordering::AcqRel);
+                            tracing::warn!(
+                                node = %node.id,
+                                "removed an upload the repository completed after it was reported failed"
+                            );
+                            break;
+                        }
+                        Err(error) if error.is_not_found() => break,
+                        Err(error) => tracing::info!(%error, "cannot remove a late upload yet"),
+                    },
+                    Ok(None) if after_window => break,
+                    Ok(None) => {}
+                    Err(error) if error.is_auth_lost() => {
+                        tracing::warn!(%error, "cannot watch for a late upload any more");
+                        break;
+                    }
+                    Err(_) => {}
+                }
+                let now = tokio::time::Instant::now();
+                if now >= give_up {
+                    tracing::warn!("gave up watching for a late upload");
+                    break;
+                }
+                let next = if now < deadline {
+                    (now + pause).min(deadline)
+                } else {
+                    now + pause
+                };
+                tokio::time::sleep_until(next).await;
+                pause = (pause * 2).min(Duration::from_secs(1));
+            }
+            pending.fetch_sub(1, Ordering::AcqRel);
+        });
+    }
+}
+
+/// Refuses a new mailbox name with an empty, `.` or `..` level before anything is created (the
+/// repository would refuse such a folder only after its parents were made).
+fn usable_name(name: &str) -> Result<(), MailboxError> {
+    if name
+        .split(DELIMITER)
+        .any(|level| level.is_empty() || level == "." || level == "..")
+    {
+        return Err(MailboxError::Cannot(
+            "a mailbox name level cannot be empty, . or ..".into(),
+        ));
+    }
+    Ok(())
+}
 
 /// What a message is, for the mode rules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -130,7 +239,7 @@ impl AlfrescoMailboxes {
             MessageBody::Memory(bytes) => UploadContent::Bytes(bytes.clone()),
             MessageBody::File { path, .. } => UploadContent::File(path.clone()),
         };
-        let mut upload = Upload::new(name.clone(), content);
+        let mut upload = Upload::new(name, content);
         upload.mime_type = "message/rfc822".into();
         upload.aspect_names = vec!["imap:imapContent".into()];
         upload.include = vec![Include::AllowableOperations];
@@ -172,20 +281,10 @@ impl AlfrescoMailboxes {
         for (key, value) in properties {
             upload = upload.property(key, clean(&value));
         }
-        let node = match self.session.upload(&folder.node.id, upload).await {
-            Ok(node) => node,
-            Err(error) if error.outcome_unknown() => {
-                // A timeout or a 5xx after sending: the name decides whether it was stored.
-                match self.find_child(&folder.node.id, &name).await? {
-                    Some(node) => node,
-                    None => return Err(mailbox_error(error, MailboxError::NotFound)),
-                }
-            }
-            Err(error) => return Err(mailbox_error(error, MailboxError::NotFound)),
-        };
+        let node = self.upload_new(&folder.node.id, upload).await?;
         self.extract_attachments(&folder, &node, &request.body)
             .await;
-        item_of(&node, folder.mode)
+        item_of(&node, folder.mode, None)
             .ok_or_else(|| MailboxError::Internal("the stored e-mail is not listed".into()))
     }
 
@@ -206,7 +305,7 @@ impl AlfrescoMailboxes {
         match self.session.node(node_id, &NodeQuery::default()).await {
             Ok(node) if node.is_file && !node.has_aspect("imap:imapContent") => {
                 let copy = self.copy_with_free_name(&node, &folder.node.id).await?;
-                return Ok(item_of(&copy, mode));
+                return self.item_in(&copy, mode, &folder.node.id).await;
             }
             Ok(_) => return Ok(None),
             Err(error) if error.is_not_found() => {}
@@ -221,11 +320,24 @@ impl AlfrescoMailboxes {
                     .await
                     .map_err(message_error)?;
                 let node = self.fresh(&node.id).await?;
-                Ok(item_of(&node, mode))
+                self.item_in(&node, mode, &folder.node.id).await
             }
             Ok(_) => Ok(None),
             Err(error) if error.is_not_found() || error.is_forbidden() => Ok(None),
             Err(error) => Err(message_error(error)),
+        }
+    }
+
+    /// The document context of a COPY/MOVE target, when documents are copied or moved.
+    async fn context_if_documents(
+        &self,
+        kinds: &[Kind],
+        folder: &Folder,
+    ) -> Result<Option<DocumentContext>, MailboxError> {
+        if kinds.contains(&Kind::Document) && folder.mode != ViewMode::Archive {
+            Ok(Some(self.document_context(&folder.node.id).await?))
+        } else {
+            Ok(None)
         }
     }
 
@@ -236,20 +348,6 @@ impl AlfrescoMailboxes {
             ..NodeQuery::default()
         };
         self.session.node(id, &query).await.map_err(message_error)
-    }
-
-    async fn find_child(&self, folder: &str, name: &str) -> Result<Option<Node>, MailboxError> {
-        let query = NodeQuery {
-            include: vec![Include::AllowableOperations],
-            relative_path: Some(name.to_owned()),
-            ..NodeQuery::default()
-        };
-        match self.session.node(folder, &query).await {
-            Ok(node) if node.name == name => Ok(Some(node)),
-            Ok(_) => Ok(None),
-            Err(error) if error.is_not_found() => Ok(None),
-            Err(error) => Err(mailbox_error(error, MailboxError::NotFound)),
-        }
     }
 
     /// Copies a node into a folder, as `name (n).ext` when the name is taken.
@@ -309,6 +407,7 @@ impl AlfrescoMailboxes {
         let _ = from;
         let kinds: Vec<Kind> = items.iter().map(kind_of).collect();
         let folder = self.target(to, &kinds).await?;
+        let context = self.context_if_documents(&kinds, &folder).await?;
         let mut made: Vec<Node> = Vec::new();
         let mut out = Vec::new();
         for (item, kind) in items.iter().zip(&kinds) {
@@ -325,7 +424,7 @@ impl AlfrescoMailboxes {
             };
             match result {
                 Ok(node) => {
-                    out.push(item_of(&node, folder.mode));
+                    out.push(item_of(&node, folder.mode, context.as_ref()));
                     made.push(node);
                 }
                 Err(error) => {
@@ -375,14 +474,35 @@ impl AlfrescoMailboxes {
                 upload = upload.property(key.clone(), text.to_owned());
             }
         }
-        self.session
-            .upload(folder, upload)
-            .await
-            .map_err(|e| mailbox_error(e, MailboxError::NotFound))
+        self.upload_new(folder, upload).await
+    }
+
+    /// Uploads a new e-mail under the unique name this server chose, and reports it stored
+    /// only once the repository confirmed it. When the outcome is unknown (a timeout, a cut
+    /// connection, a 5xx), the name decides: found, it was stored; not found, or the repository
+    /// cannot be asked, the APPEND fails, and an upload the repository completes late is
+    /// removed when it shows up, so a client that tries again never ends up with two copies.
+    async fn upload_new(&self, folder: &str, upload: Upload) -> Result<Node, MailboxError> {
+        let name = upload.name.clone();
+        let error = match self.session.upload(folder, upload).await {
+            Ok(node) => return Ok(node),
+            Err(error) if error.outcome_unknown() => error,
+            Err(error) => return Err(mailbox_error(error, MailboxError::NotFound)),
+        };
+        match child_named(&self.session, folder, &name).await {
+            Ok(Some(node)) => return Ok(node),
+            Ok(None) => {}
+            Err(lookup) => tracing::info!(%lookup, "cannot tell whether an upload was stored"),
+        }
+        let window = self.session.client().options().transfer_timeout * 2;
+        self.backend
+            .late_uploads
+            .watch(self.session.clone(), folder.to_owned(), name, window);
+        Err(mailbox_error(error, MailboxError::NotFound))
     }
 
     /// MOVE: the same nodes, into the target (the trashcan when the target is Trash, out of it
-    /// when the source is); all or nothing.
+    /// when the source is); all or nothing: when one fails, what was done is undone.
     pub(super) async fn move_messages(
         &self,
         from: &MailboxInfo,
@@ -391,78 +511,134 @@ impl AlfrescoMailboxes {
     ) -> Result<Vec<Item>, MailboxError> {
         let source = Place::of_info(from)?;
         let target = Place::of_info(to)?;
-        if target == Place::Trash {
-            let mut out = Vec::new();
-            for item in items {
-                match self.session.delete_node(&item.node_id, false).await {
-                    Ok(()) => {}
-                    Err(error) if error.is_not_found() => {}
-                    Err(error) => return Err(message_error(error)),
-                }
-                let deleted = self
-                    .session
-                    .deleted_node(&item.node_id, &[Include::Properties, Include::AspectNames])
-                    .await
-                    .map_err(message_error)?;
-                let mut listed = item_of(&deleted.node, ViewMode::Mixed)
-                    .ok_or_else(|| MailboxError::Internal("a deleted node is not listed".into()))?;
-                listed.rights.delete = true;
-                listed.rights.update = true;
-                out.push(listed);
-            }
-            return Ok(out);
+        let mut done: Vec<Undo> = Vec::new();
+        let result = if target == Place::Trash {
+            self.move_to_trash(items, &mut done).await
+        } else {
+            self.move_to_folder(&source, items, to, &mut done).await
+        };
+        if result.is_err() {
+            self.undo(done).await;
         }
-        let kinds: Vec<Kind> = items.iter().map(kind_of).collect();
-        let folder = self.target(to, &kinds).await?;
-        let mut done: Vec<(String, Option<String>)> = Vec::new();
+        if let Place::Folder(source) = &source {
+            self.backend.folders.forget(&self.user, &source.id).await;
+        }
+        result
+    }
+
+    /// Deletes the nodes to the trashcan; the items as Trash lists them.
+    async fn move_to_trash(
+        &self,
+        items: &[ItemRef],
+        done: &mut Vec<Undo>,
+    ) -> Result<Vec<Item>, MailboxError> {
         let mut out = Vec::new();
         for item in items {
-            let result = if source == Place::Trash {
+            match self.session.delete_node(&item.node_id, false).await {
+                Ok(()) => done.push(Undo::Restore(item.node_id.clone())),
+                Err(error) if error.is_not_found() => {}
+                Err(error) => return Err(message_error(error)),
+            }
+            let deleted = self
+                .session
+                .deleted_node(
+                    &item.node_id,
+                    &[Include::Properties, Include::AspectNames, Include::Path],
+                )
+                .await
+                .map_err(message_error)?;
+            let context = if shows_document(&deleted.node, ViewMode::Mixed) {
+                let folder = FolderFacts::of_original_parent(deleted.node.path.as_ref());
+                Some(self.context_for(folder).await?)
+            } else {
+                None
+            };
+            let mut listed = item_of(&deleted.node, ViewMode::Mixed, context.as_ref())
+                .ok_or_else(|| MailboxError::Internal("a deleted node is not listed".into()))?;
+            listed.rights.delete = true;
+            listed.rights.update = true;
+            out.push(listed);
+        }
+        Ok(out)
+    }
+
+    /// Moves the nodes into a folder (restores them there when they come from Trash); the
+    /// items as the folder lists them.
+    async fn move_to_folder(
+        &self,
+        source: &Place,
+        items: &[ItemRef],
+        to: &MailboxInfo,
+        done: &mut Vec<Undo>,
+    ) -> Result<Vec<Item>, MailboxError> {
+        let kinds: Vec<Kind> = items.iter().map(kind_of).collect();
+        let folder = self.target(to, &kinds).await?;
+        let context = self.context_if_documents(&kinds, &folder).await?;
+        let mut out = Vec::new();
+        for item in items {
+            let node = if *source == Place::Trash {
                 match self
                     .session
                     .restore_deleted_node(&item.node_id, Some(&folder.node.id))
                     .await
                 {
-                    Ok(node) => self.fresh(&node.id).await,
-                    Err(error) if error.is_conflict() => Err(MailboxError::Cannot(
-                        "a file of the same name is already there".into(),
-                    )),
-                    Err(error) => Err(message_error(error)),
+                    Ok(node) => {
+                        done.push(Undo::Delete(node.id.clone()));
+                        self.fresh(&node.id).await?
+                    }
+                    Err(error) if error.is_conflict() => {
+                        return Err(MailboxError::Cannot(
+                            "a file of the same name is already there".into(),
+                        ));
+                    }
+                    Err(error) => return Err(message_error(error)),
                 }
             } else {
-                match self
+                let node = self
                     .session
                     .node(&item.node_id, &NodeQuery::default())
                     .await
-                {
-                    Ok(node) => self
-                        .move_with_free_name(&item.node_id, &node.name, &folder.node.id)
-                        .await
-                        .inspect(|_| done.push((item.node_id.clone(), node.parent_id.clone()))),
-                    Err(error) => Err(message_error(error)),
+                    .map_err(message_error)?;
+                let moved = self
+                    .move_with_free_name(&item.node_id, &node.name, &folder.node.id)
+                    .await?;
+                if let Some(parent) = node.parent_id {
+                    done.push(Undo::MoveBack {
+                        id: node.id,
+                        parent,
+                        name: node.name,
+                    });
                 }
+                moved
             };
-            match result.and_then(|node| {
-                item_of(&node, folder.mode)
-                    .ok_or_else(|| MailboxError::Internal("a moved node is not listed".into()))
-            }) {
-                Ok(item) => out.push(item),
-                Err(error) => {
-                    for (node, parent) in &done {
-                        if let Some(parent) = parent
-                            && let Err(undo) = self.session.move_node(node, parent, None, &[]).await
-                        {
-                            tracing::warn!(%undo, "could not move a message back after a failed MOVE");
-                        }
-                    }
-                    return Err(error);
-                }
-            }
-        }
-        if let Place::Folder(source) = &source {
-            self.backend.folders.forget(&self.user, &source.id).await;
+            out.push(
+                item_of(&node, folder.mode, context.as_ref())
+                    .ok_or_else(|| MailboxError::Internal("a moved node is not listed".into()))?,
+            );
         }
         Ok(out)
+    }
+
+    /// Undoes the steps of a failed MOVE, newest first.
+    async fn undo(&self, done: Vec<Undo>) {
+        for step in done.into_iter().rev() {
+            let result = match &step {
+                Undo::Restore(id) => self
+                    .session
+                    .restore_deleted_node(id, None)
+                    .await
+                    .map(|_| ()),
+                Undo::Delete(id) => self.session.delete_node(id, false).await,
+                Undo::MoveBack { id, parent, name } => self
+                    .session
+                    .move_node(id, parent, Some(name), &[])
+                    .await
+                    .map(|_| ()),
+            };
+            if let Err(error) = result {
+                tracing::warn!(%error, ?step, "could not undo a step of a failed MOVE");
+            }
+        }
     }
 
     /// EXPUNGE: to the trashcan; in Trash for good; e-mails in Drafts for good (clients save
@@ -495,6 +671,7 @@ impl AlfrescoMailboxes {
 
     /// CREATE, with missing parents.
     pub(super) async fn create_mailbox(&self, name: &str) -> Result<(), MailboxError> {
+        usable_name(name)?;
         let segments: Vec<&str> = name.split(DELIMITER).collect();
         let settings = self.settings();
         let first = segments[0];
@@ -534,6 +711,9 @@ impl AlfrescoMailboxes {
         let Some((leaf, between)) = missing.split_last() else {
             return Err(MailboxError::AlreadyExists);
         };
+        for segment in missing {
+            check_name(segment)?;
+        }
         let mut folder = NewFolder::new(*leaf);
         if !between.is_empty() {
             folder.relative_path = Some(between.join("/"));
@@ -576,6 +756,7 @@ impl AlfrescoMailboxes {
                 &folder.zone,
                 &folder.below_mount,
                 folder.mode,
+                folder.node.node_type == "st:sites",
             )
             .await?;
         if !children.is_empty() {
@@ -616,6 +797,7 @@ impl AlfrescoMailboxes {
 
     /// RENAME: the same folder, moved (INBOX: its messages move into a new mailbox).
     pub(super) async fn rename_mailbox(&self, from: &str, to: &str) -> Result<(), MailboxError> {
+        usable_name(to)?;
         let Resolved::Folder(source) = self.resolve(from).await? else {
             return Err(MailboxError::Cannot("Trash cannot be renamed".into()));
         };
@@ -660,6 +842,7 @@ impl AlfrescoMailboxes {
                 "repository folders cannot be moved into your private mail folders".into(),
             ));
         }
+        check_name(leaf)?;
         if from == "INBOX" {
             return self.rename_inbox(&source, &parent, leaf).await;
         }
@@ -751,6 +934,24 @@ impl AlfrescoMailboxes {
     }
 }
 
+/// A step of a MOVE, and how to take it back.
+#[derive(Debug)]
+enum Undo {
+    /// Deleted to the trashcan: restore it where it was.
+    Restore(String),
+    /// Restored from the trashcan: delete it again.
+    Delete(String),
+    /// Moved: move it back under its old name.
+    MoveBack {
+        /// The node.
+        id: String,
+        /// Its parent before.
+        parent: String,
+        /// Its name before.
+        name: String,
+    },
+}
+
 /// `name (n).ext` for the n-th attempt (the name itself for 0).
 pub(super) fn numbered(name: &str, attempt: u32) -> String {
     if attempt == 0 {
@@ -760,6 +961,28 @@ pub(super) fn numbered(name: &str, attempt: u32) -> String {
         Some((base, ext)) if !base.is_empty() => format!("{base} ({attempt}).{ext}"),
         _ => format!("{name} ({attempt})"),
     }
+}
+
+/// Refuses a folder name the repository would refuse (`cm:name` may not contain
+/// `* " < > \ / ? : |` nor end with a dot or a space), with a reason a user understands.
+fn check_name(name: &str) -> Result<(), MailboxError> {
+    if let Some(c) = name.chars().find(|c| "*\"<>\\/?:|".contains(*c)) {
+        return Err(MailboxError::Cannot(format!(
+            "mailbox names cannot contain {c} (the repository does not allow it)"
+        )));
+    }
+    if name.ends_with('.') || name.ends_with(' ') {
+        return Err(MailboxError::Cannot(
+            "mailbox names cannot end with a dot or a space (the repository does not allow it)"
+                .into(),
+        ));
+    }
+    if name.is_empty() || name.chars().any(char::is_control) {
+        return Err(MailboxError::Cannot(
+            "a mailbox name cannot be empty or contain control characters".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// Property text without control characters.

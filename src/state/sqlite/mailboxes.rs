@@ -4,18 +4,20 @@
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::rows::{modseq_column, modseq_sql};
-use crate::state::{MailboxId, MailboxKey, MailboxRecord, ModSeq, StateError, Uid};
+use crate::state::{MailboxId, MailboxKey, MailboxRecord, ModSeq, NamedMailbox, StateError, Uid};
 
 /// A mailbox's counters, loaded at the start of a write transaction and saved at its end.
 #[derive(Debug)]
 pub(super) struct Counters {
     record: MailboxRecord,
+    /// The name the mailbox was last opened under.
+    name: String,
     shared_modseq: ModSeq,
     dirty: bool,
 }
 
 const SELECT_MAILBOX: &str = "SELECT id, folder_id, view_mode, uid_validity, uid_next, modseq, \
-     shared_modseq, recent_watermark FROM mailboxes";
+     shared_modseq, recent_watermark, name_key FROM mailboxes";
 
 fn read_counters(row: &rusqlite::Row<'_>) -> rusqlite::Result<Counters> {
     Ok(Counters {
@@ -31,6 +33,7 @@ fn read_counters(row: &rusqlite::Row<'_>) -> rusqlite::Result<Counters> {
             recent_watermark: row.get(7)?,
         },
         shared_modseq: modseq_column(row, 6)?,
+        name: row.get(8)?,
         dirty: false,
     })
 }
@@ -136,6 +139,21 @@ fn find(conn: &Connection, key: &MailboxKey) -> Result<Option<Counters>, StateEr
         .optional()?)
 }
 
+/// Every mailbox, by id, with the name it was last opened under.
+pub(super) fn all(conn: &Connection) -> Result<Vec<NamedMailbox>, StateError> {
+    let mut statement = conn.prepare(&format!("{SELECT_MAILBOX} ORDER BY id"))?;
+    let rows = statement.query_map([], read_counters)?;
+    let mut out = Vec::new();
+    for row in rows {
+        let counters = row?;
+        out.push(NamedMailbox {
+            record: counters.record(),
+            name: counters.name,
+        });
+    }
+    Ok(out)
+}
+
 fn last_uid_validity(conn: &Connection, name_key: &str) -> Result<Option<i64>, StateError> {
     Ok(conn
         .query_row(
@@ -158,11 +176,12 @@ pub(super) fn find_current(
     };
     let validity = i64::from(counters.record.uid_validity);
     let covered = last_uid_validity(conn, name_key)?.is_some_and(|last| last >= validity);
-    Ok(covered.then(|| counters.record()))
+    Ok((covered && counters.name == name_key).then(|| counters.record()))
 }
 
-/// Returns the mailbox for `key`, creating it with a fresh UIDVALIDITY, and records its
-/// UIDVALIDITY under `name_key` (a renamed mailbox protects its new name too).
+/// Returns the mailbox for `key`, creating it with a fresh UIDVALIDITY, records its
+/// UIDVALIDITY under `name_key` (a renamed mailbox protects its new name too) and remembers
+/// `name_key` as its current name.
 pub(super) fn open(
     conn: &Connection,
     now_ms: i64,
@@ -170,7 +189,15 @@ pub(super) fn open(
     name_key: &str,
 ) -> Result<MailboxRecord, StateError> {
     let record = match find(conn, key)? {
-        Some(counters) => counters.record(),
+        Some(counters) => {
+            if counters.name != name_key {
+                conn.execute(
+                    "UPDATE mailboxes SET name_key = ?2 WHERE id = ?1",
+                    params![counters.record.id, name_key],
+                )?;
+            }
+            counters.record()
+        }
         None => create(conn, now_ms, key, name_key)?,
     };
     conn.execute(
@@ -197,8 +224,9 @@ fn create(
     })?;
     conn.execute(
         "INSERT INTO mailboxes (folder_id, view_mode, uid_validity, uid_next, modseq, \
-         shared_modseq, recent_watermark, created_at) VALUES (?1, ?2, ?3, 1, 1, 1, 0, ?4)",
-        params![key.folder_id, key.view, uid_validity, now_ms],
+         shared_modseq, recent_watermark, created_at, name_key) \
+         VALUES (?1, ?2, ?3, 1, 1, 1, 0, ?4, ?5)",
+        params![key.folder_id, key.view, uid_validity, now_ms, name_key],
     )?;
     Ok(MailboxRecord {
         id: conn.last_insert_rowid(),

@@ -145,12 +145,19 @@ fn stored_by_node(
     mailbox: MailboxId,
     node: &str,
 ) -> Result<Vec<Stored>, StateError> {
-    query_stored(
-        conn,
-        SELECT_SHARED,
-        "AND m.node_id = ?2",
-        params![mailbox, node],
-    )
+    let rows = conn
+        .prepare_cached(&by_node_sql())?
+        .query_map(params![mailbox, node], read_stored)?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
+/// The query of [`stored_by_node`]. `+m.uid`: ordering by the bare column made SQLite walk
+/// the primary key over the whole mailbox for every lookup (quadratic when a big folder gets
+/// its UIDs) instead of using the (mailbox_id, node_id, identity) index and sorting the
+/// node's few rows.
+fn by_node_sql() -> String {
+    format!("{SELECT_SHARED} AND m.node_id = ?2 ORDER BY +m.uid")
 }
 
 fn private_highest(
@@ -481,4 +488,31 @@ pub(super) fn store_flags(
     }
     counters.save(conn)?;
     Ok(outcome)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Finding a node's rows must use the node index, not scan the mailbox: giving a folder
+    /// of 10 000 documents its UIDs took 15 s of CPU when it scanned.
+    #[test]
+    fn a_node_lookup_uses_the_node_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.db");
+        drop(super::super::SqliteStore::open(&path, crate::clock::system()).unwrap());
+        let conn = Connection::open(&path).unwrap();
+        let plan: Vec<String> = conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {}", by_node_sql()))
+            .unwrap()
+            .query_map(params![1, "node"], |row| row.get::<_, String>(3))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert!(
+            plan.iter()
+                .any(|step| step.contains("(mailbox_id=? AND node_id=?)")),
+            "{plan:?}"
+        );
+    }
 }

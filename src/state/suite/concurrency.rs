@@ -193,6 +193,9 @@ impl StateStore for Recorder {
     async fn subscriptions(&self, user: &str) -> Result<Vec<Subscription>, StateError> {
         self.inner.subscriptions(user).await
     }
+    async fn mailboxes(&self) -> Result<Vec<crate::state::NamedMailbox>, StateError> {
+        self.inner.mailboxes().await
+    }
     async fn summary(&self, key: &str) -> Result<Option<Vec<u8>>, StateError> {
         self.inner.summary(key).await
     }

@@ -144,6 +144,7 @@ macro_rules! state_suite {
             primitives::forget_mailbox_keeps_the_uid_validity_history,
             primitives::subscriptions_are_per_user_and_sorted,
             primitives::summaries_and_templates_are_kept,
+            primitives::mailboxes_are_listed_with_their_last_names,
             primitives::state_survives_reopening,
             views::new_items_get_uids_in_arrival_order,
             views::arrival_ties_are_broken_by_node_id,

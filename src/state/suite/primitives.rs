@@ -909,3 +909,25 @@ pub(crate) async fn state_survives_reopening(factory: Factory) {
         .unwrap();
     assert_eq!(next.uids, vec![3]);
 }
+
+pub(crate) async fn mailboxes_are_listed_with_their_last_names(factory: Factory) {
+    let (_backing, store, _clock) = setup(factory).await;
+    assert!(store.mailboxes().await.unwrap().is_empty());
+    let a = mailbox(&*store, "f1").await;
+    let b = store.open_mailbox(&key("f2"), "Docs/Q3").await.unwrap();
+    let named = |record: &MailboxRecord, name: &str| crate::state::NamedMailbox {
+        record: record.clone(),
+        name: name.into(),
+    };
+    assert_eq!(
+        store.mailboxes().await.unwrap(),
+        vec![named(&a, "f1"), named(&b, "Docs/Q3")]
+    );
+    // A renamed mailbox goes by its new name, and keeps its UIDVALIDITY.
+    let renamed = store.open_mailbox(&key("f1"), "Renamed").await.unwrap();
+    assert_eq!(renamed, a);
+    assert_eq!(
+        store.mailboxes().await.unwrap(),
+        vec![named(&a, "Renamed"), named(&b, "Docs/Q3")]
+    );
+}
