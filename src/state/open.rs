@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use super::postgres::{self, PostgresStore};
+use super::postgres::{self, ChangeFeed, PostgresStore};
 use super::sqlite::SqliteStore;
 use super::{StateError, StateStore, schema};
 use crate::clock::SharedClock;
@@ -18,20 +18,52 @@ pub struct Migration {
     pub to: i64,
 }
 
+/// A store as [`open_shared`] opened it.
+pub struct OpenedStore {
+    /// The store.
+    pub store: Arc<dyn StateStore>,
+    /// For a store shared by replicas (PostgreSQL), how this replica hears of the changes the
+    /// others make; `None` for an SQLite file.
+    pub changes: Option<ChangeFeed>,
+}
+
 /// Opens the store `url` names and brings its schema up to date: an SQLite file (created if
 /// needed) or a PostgreSQL database shared by several replicas. Fails with
-/// [`StateError::Schema`] when the schema is newer than this program, and with
-/// [`StateError::Backend`] when the file or the server cannot be reached.
-pub async fn open(url: &StateStoreUrl, clock: SharedClock) -> Result<Arc<dyn StateStore>, StateError> {
+/// [`StateError::Schema`] when the schema is newer than this program, with
+/// [`StateError::Unavailable`] when the server cannot be reached, and with
+/// [`StateError::Backend`] when the file cannot be opened.
+pub async fn open(
+    url: &StateStoreUrl,
+    clock: SharedClock,
+) -> Result<Arc<dyn StateStore>, StateError> {
+    Ok(open_shared(url, clock).await?.store)
+}
+
+/// Like [`open()`], also giving a shared store's feed of other replicas' changes.
+pub async fn open_shared(
+    url: &StateStoreUrl,
+    clock: SharedClock,
+) -> Result<OpenedStore, StateError> {
     match url {
         StateStoreUrl::Sqlite(path) => {
             let path = sqlite_path(path)?.to_path_buf();
             let store = tokio::task::spawn_blocking(move || SqliteStore::open(path, clock))
                 .await
-                .map_err(|e| StateError::Backend(format!("opening the state file failed: {e}")))??;
-            Ok(Arc::new(store))
+                .map_err(|e| {
+                    StateError::Backend(format!("opening the state file failed: {e}"))
+                })??;
+            Ok(OpenedStore {
+                store: Arc::new(store),
+                changes: None,
+            })
         }
-        StateStoreUrl::Postgres(url) => Ok(Arc::new(PostgresStore::connect(url, clock).await?)),
+        StateStoreUrl::Postgres(url) => {
+            let store = PostgresStore::connect(url, clock).await?;
+            Ok(OpenedStore {
+                changes: Some(store.change_feed()),
+                store: Arc::new(store),
+            })
+        }
     }
 }
 
@@ -71,7 +103,8 @@ fn sqlite_version(path: &Path) -> Result<i64, StateError> {
     if !path.exists() {
         return Ok(0);
     }
-    let conn = rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    let conn =
+        rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
     let has_table: bool = conn.query_row(
         "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version')",
         [],
@@ -97,12 +130,27 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let url = StateStoreUrl::Sqlite(dir.path().join("state.db"));
         let first = migrate(&url, crate::clock::system()).await.unwrap();
-        assert_eq!(first, Migration { from: 0, to: schema::LATEST });
+        assert_eq!(
+            first,
+            Migration {
+                from: 0,
+                to: schema::LATEST
+            }
+        );
         let again = migrate(&url, crate::clock::system()).await.unwrap();
-        assert_eq!(again, Migration { from: schema::LATEST, to: schema::LATEST });
+        assert_eq!(
+            again,
+            Migration {
+                from: schema::LATEST,
+                to: schema::LATEST
+            }
+        );
         let store = open(&url, crate::clock::system()).await.unwrap();
         let mb = mailbox(&*store, "f1").await;
-        let allocation = store.allocate(mb.id, &[message("n1", "v1")], false).await.unwrap();
+        let allocation = store
+            .allocate(mb.id, &[message("n1", "v1")], false)
+            .await
+            .unwrap();
         assert_eq!(allocation.uids, vec![1]);
     }
 
@@ -110,28 +158,28 @@ mod tests {
     async fn an_empty_sqlite_path_is_an_error() {
         let url = StateStoreUrl::Sqlite(Default::default());
         let error = open(&url, crate::clock::system()).await.err().unwrap();
-        assert!(matches!(&error, StateError::Backend(text) if text.contains("no state file")), "{error:?}");
+        assert!(
+            matches!(&error, StateError::Backend(text) if text.contains("no state file")),
+            "{error:?}"
+        );
     }
 
     #[tokio::test]
-    async fn an_unreachable_postgres_server_is_a_backend_error_without_the_password() {
+    async fn an_unreachable_postgres_server_is_unavailable_without_the_password() {
         // Port 1 on loopback: nothing listens there, the connection is refused at once.
-        let url = StateStoreUrl::Postgres(
-            "postgresql://imap:s3cret@127.0.0.1:1/imap".into(),
-        );
+        let url = StateStoreUrl::Postgres("postgresql://imap:s3cret@127.0.0.1:1/imap".into());
         let error = open(&url, crate::clock::system()).await.err().unwrap();
-        assert!(matches!(error, StateError::Backend(_)), "{error:?}");
+        assert!(matches!(error, StateError::Unavailable(_)), "{error:?}");
         assert!(!error.to_string().contains("s3cret"), "{error}");
         let error = migrate(&url, crate::clock::system()).await.unwrap_err();
-        assert!(matches!(error, StateError::Backend(_)), "{error:?}");
+        assert!(matches!(error, StateError::Unavailable(_)), "{error:?}");
         assert!(!error.to_string().contains("s3cret"), "{error}");
     }
 
     #[tokio::test]
     async fn a_url_asking_for_tls_is_refused_before_connecting() {
-        let url = StateStoreUrl::Postgres(
-            "postgresql://imap@127.0.0.1:1/imap?sslmode=require".into(),
-        );
+        let url =
+            StateStoreUrl::Postgres("postgresql://imap@127.0.0.1:1/imap?sslmode=require".into());
         let error = open(&url, crate::clock::system()).await.err().unwrap();
         assert!(
             matches!(&error, StateError::Backend(text) if text.contains("sslmode=require")),

@@ -24,6 +24,7 @@
 mod caches;
 mod mailboxes;
 mod messages;
+pub mod notify;
 mod rows;
 mod schema;
 mod subscriptions;
@@ -37,11 +38,13 @@ use deadpool_postgres::{Client, Manager, Pool, PoolError, Transaction};
 use tokio_postgres::config::SslMode;
 use tokio_postgres::{Config, IsolationLevel, NoTls};
 
+pub use notify::{ChangeFeed, Notice};
 pub use schema::LATEST as SCHEMA_VERSION;
 
 use super::{
     Allocation, Changes, FlagOutcome, FlagUpdate, MailboxId, MailboxKey, MailboxRecord,
-    MailboxSnapshot, Migration, ModSeq, NewMessage, StateError, StateStore, Subscription, Uid,
+    MailboxSnapshot, Migration, ModSeq, NamedMailbox, NewMessage, StateError, StateStore,
+    Subscription, Uid,
 };
 use crate::clock::SharedClock;
 
@@ -62,6 +65,9 @@ pub const APPLICATION_NAME: &str = "alfresco-imap";
 pub struct PostgresStore {
     pool: Pool,
     clock: SharedClock,
+    config: Config,
+    /// Names this store (this replica) in its change notifications ([`notify`]).
+    origin: String,
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -73,14 +79,43 @@ impl std::fmt::Debug for PostgresStore {
 }
 
 impl From<tokio_postgres::Error> for StateError {
+    /// A lost or refused connection, or a server shutting down or starting up, is
+    /// [`StateError::Unavailable`] (the call may succeed once the server is back); anything
+    /// else is [`StateError::Backend`].
     fn from(error: tokio_postgres::Error) -> Self {
-        StateError::Backend(error.to_string())
+        if is_unavailable(&error) {
+            StateError::Unavailable(error.to_string())
+        } else {
+            StateError::Backend(error.to_string())
+        }
+    }
+}
+
+/// Whether `error` says the server cannot be reached now rather than that a statement failed:
+/// a closed connection, an I/O error, or SQLSTATE class 08 (connection exception) or 57P0x
+/// (the server shutting down, crashed or starting up).
+fn is_unavailable(error: &tokio_postgres::Error) -> bool {
+    if error.is_closed() {
+        return true;
+    }
+    match error.code() {
+        Some(code) => {
+            let code = code.code();
+            code.starts_with("08") || code.starts_with("57P0")
+        }
+        None => std::error::Error::source(error)
+            .is_some_and(|source| source.downcast_ref::<std::io::Error>().is_some()),
     }
 }
 
 impl From<PoolError> for StateError {
     fn from(error: PoolError) -> Self {
-        StateError::Backend(format!("no connection to the state database: {error}"))
+        match error {
+            PoolError::Backend(error) => error.into(),
+            other => {
+                StateError::Unavailable(format!("no connection to the state database: {other}"))
+            }
+        }
     }
 }
 
@@ -128,7 +163,7 @@ impl PostgresStore {
 
     /// Like [`PostgresStore::connect`], with a configuration made by the caller.
     pub async fn connect_with(config: Config, clock: SharedClock) -> Result<Self, StateError> {
-        let pool = pool(config, MAX_CONNECTIONS)?;
+        let pool = pool(config.clone(), MAX_CONNECTIONS)?;
         let mut client = pool.get().await?;
         let migration = migrate_schema(&mut client).await?;
         if migration.from != migration.to {
@@ -138,7 +173,20 @@ impl PostgresStore {
                 "state database schema migrated"
             );
         }
-        Ok(Self { pool, clock })
+        Ok(Self {
+            pool,
+            clock,
+            config,
+            origin: uuid::Uuid::new_v4().to_string(),
+        })
+    }
+
+    /// How this replica hears of the changes other replicas make ([`notify`]).
+    pub fn change_feed(&self) -> ChangeFeed {
+        ChangeFeed {
+            config: self.config.clone(),
+            origin: self.origin.clone(),
+        }
     }
 
     async fn client(&self) -> Result<Client, StateError> {
@@ -155,6 +203,17 @@ fn pool(config: Config, size: usize) -> Result<Pool, StateError> {
         .max_size(size)
         .build()
         .map_err(|e| StateError::Backend(format!("cannot set up the connection pool: {e}")))
+}
+
+/// Tells the other replicas, when `tx` commits, that `mailbox` changed ([`notify`]).
+async fn announce(
+    tx: &Transaction<'_>,
+    origin: &str,
+    mailbox: MailboxId,
+) -> Result<(), StateError> {
+    let statement = tx.prepare_cached(notify::NOTIFY_SQL).await?;
+    tx.query(&statement, &[&origin, &mailbox]).await?;
+    Ok(())
 }
 
 /// Starts a writer's transaction. READ COMMITTED whatever the server's default: writers
@@ -182,8 +241,11 @@ async fn begin_read(client: &mut Client) -> Result<Transaction<'_>, StateError> 
 /// create tables when the schema is current already.
 async fn migrate_schema(client: &mut Client) -> Result<Migration, StateError> {
     let tx = begin_write(client).await?;
-    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&schema::MIGRATION_LOCK])
-        .await?;
+    tx.execute(
+        "SELECT pg_advisory_xact_lock($1)",
+        &[&schema::MIGRATION_LOCK],
+    )
+    .await?;
     let exists = tx
         .query_opt(
             "SELECT 1 FROM information_schema.tables \
@@ -230,11 +292,8 @@ async fn migrate_schema(client: &mut Client) -> Result<Migration, StateError> {
         })?;
     }
     if current != schema::LATEST {
-        tx.execute(
-            "UPDATE schema_version SET version = $1",
-            &[&schema::LATEST],
-        )
-        .await?;
+        tx.execute("UPDATE schema_version SET version = $1", &[&schema::LATEST])
+            .await?;
     }
     tx.commit().await?;
     Ok(Migration {
@@ -283,8 +342,10 @@ impl StateStore for PostgresStore {
     ) -> Result<Allocation, StateError> {
         let mut client = self.client().await?;
         let tx = begin_write(&mut client).await?;
-        let allocation =
-            messages::allocate(&tx, self.now_ms(), mailbox, new, claim_recent).await?;
+        let allocation = messages::allocate(&tx, self.now_ms(), mailbox, new, claim_recent).await?;
+        if !new.is_empty() {
+            announce(&tx, &self.origin, mailbox).await?;
+        }
         tx.commit().await?;
         Ok(allocation)
     }
@@ -293,6 +354,9 @@ impl StateStore for PostgresStore {
         let mut client = self.client().await?;
         let tx = begin_write(&mut client).await?;
         let retired = messages::retire(&tx, self.now_ms(), mailbox, uids).await?;
+        if !retired.is_empty() {
+            announce(&tx, &self.origin, mailbox).await?;
+        }
         tx.commit().await?;
         Ok(retired)
     }
@@ -306,6 +370,9 @@ impl StateStore for PostgresStore {
         let mut client = self.client().await?;
         let tx = begin_write(&mut client).await?;
         let outcome = messages::store_flags(&tx, mailbox, user, update).await?;
+        if !outcome.changed.is_empty() {
+            announce(&tx, &self.origin, mailbox).await?;
+        }
         tx.commit().await?;
         Ok(outcome)
     }
@@ -344,6 +411,14 @@ impl StateStore for PostgresStore {
     async fn subscriptions(&self, user: &str) -> Result<Vec<Subscription>, StateError> {
         let client = self.client().await?;
         subscriptions::list(&client, user).await
+    }
+
+    async fn mailboxes(&self) -> Result<Vec<NamedMailbox>, StateError> {
+        let mut client = self.client().await?;
+        let tx = begin_read(&mut client).await?;
+        let all = mailboxes::all(&tx).await?;
+        tx.commit().await?;
+        Ok(all)
     }
 
     async fn summary(&self, key: &str) -> Result<Option<Vec<u8>>, StateError> {

@@ -5,18 +5,20 @@ use deadpool_postgres::Transaction;
 use tokio_postgres::Row;
 
 use super::rows::{column, modseq_column, modseq_sql, u32_column};
-use crate::state::{MailboxId, MailboxKey, MailboxRecord, ModSeq, StateError, Uid};
+use crate::state::{MailboxId, MailboxKey, MailboxRecord, ModSeq, NamedMailbox, StateError, Uid};
 
 /// A mailbox's counters, loaded at the start of a transaction and saved at its end.
 #[derive(Debug)]
 pub(super) struct Counters {
     record: MailboxRecord,
+    /// The name the mailbox was last opened under.
+    name: String,
     shared_modseq: ModSeq,
     dirty: bool,
 }
 
 const SELECT_MAILBOX: &str = "SELECT id, folder_id, view_mode, uid_validity, uid_next, modseq, \
-     shared_modseq, recent_watermark FROM mailboxes";
+     shared_modseq, recent_watermark, name_key FROM mailboxes";
 
 fn read_counters(row: &Row) -> Result<Counters, StateError> {
     Ok(Counters {
@@ -32,6 +34,7 @@ fn read_counters(row: &Row) -> Result<Counters, StateError> {
             recent_watermark: u32_column(row, 7)?,
         },
         shared_modseq: modseq_column(row, 6)?,
+        name: column(row, 8)?,
         dirty: false,
     })
 }
@@ -160,6 +163,24 @@ async fn find(tx: &Transaction<'_>, key: &MailboxKey) -> Result<Option<Counters>
         .transpose()
 }
 
+/// Every mailbox, by id, with the name it was last opened under.
+pub(super) async fn all(tx: &Transaction<'_>) -> Result<Vec<NamedMailbox>, StateError> {
+    let statement = tx
+        .prepare_cached(&format!("{SELECT_MAILBOX} ORDER BY id"))
+        .await?;
+    tx.query(&statement, &[])
+        .await?
+        .iter()
+        .map(|row| {
+            let counters = read_counters(row)?;
+            Ok(NamedMailbox {
+                record: counters.record(),
+                name: counters.name,
+            })
+        })
+        .collect()
+}
+
 async fn last_uid_validity(
     tx: &Transaction<'_>,
     name_key: &str,
@@ -192,11 +213,12 @@ pub(super) async fn find_current(
     let covered = last_uid_validity(tx, name_key, false)
         .await?
         .is_some_and(|last| last >= validity);
-    Ok(covered.then(|| counters.record()))
+    Ok((covered && counters.name == name_key).then(|| counters.record()))
 }
 
-/// Returns the mailbox for `key`, creating it with a fresh UIDVALIDITY, and records its
-/// UIDVALIDITY under `name_key` (a renamed mailbox protects its new name too).
+/// Returns the mailbox for `key`, creating it with a fresh UIDVALIDITY, records its
+/// UIDVALIDITY under `name_key` (a renamed mailbox protects its new name too) and remembers
+/// `name_key` as its current name.
 ///
 /// Concurrent calls are safe without retries: the name's history row is held first (one
 /// writer per name at a time, so two new mailboxes under one name never get the same
@@ -208,17 +230,35 @@ pub(super) async fn open(
     name_key: &str,
 ) -> Result<MailboxRecord, StateError> {
     let last = hold_name(tx, now_ms, name_key).await?;
-    let record = match find(tx, key).await? {
-        Some(counters) => counters.record(),
+    let existing = match find(tx, key).await? {
+        Some(counters) => Some(counters),
         None => match create(tx, now_ms, key, name_key, last).await? {
-            Some(record) => record,
+            Some(record) => {
+                return remember_validity(tx, now_ms, name_key, record).await;
+            }
             // Another writer created it after this transaction looked: it is committed now.
-            None => find(tx, key)
-                .await?
-                .map(|counters| counters.record())
-                .ok_or_else(|| StateError::Backend("a new mailbox row vanished".into()))?,
+            None => find(tx, key).await?,
         },
     };
+    let counters =
+        existing.ok_or_else(|| StateError::Backend("a new mailbox row vanished".into()))?;
+    if counters.name != name_key {
+        let statement = tx
+            .prepare_cached("UPDATE mailboxes SET name_key = $2 WHERE id = $1")
+            .await?;
+        tx.execute(&statement, &[&counters.record.id, &name_key])
+            .await?;
+    }
+    remember_validity(tx, now_ms, name_key, counters.record()).await
+}
+
+/// Raises `name_key`'s UIDVALIDITY history (its row is held) to cover `record`.
+async fn remember_validity(
+    tx: &Transaction<'_>,
+    now_ms: i64,
+    name_key: &str,
+    record: MailboxRecord,
+) -> Result<MailboxRecord, StateError> {
     let statement = tx
         .prepare_cached(
             "UPDATE mailbox_names SET last_uid_validity = $2, updated_at = $3 \
@@ -248,7 +288,11 @@ async fn hold_name(
              VALUES ($1, 1, $2) ON CONFLICT (name_key) DO NOTHING RETURNING name_key",
         )
         .await?;
-    if tx.query_opt(&statement, &[&name_key, &now_ms]).await?.is_some() {
+    if tx
+        .query_opt(&statement, &[&name_key, &now_ms])
+        .await?
+        .is_some()
+    {
         return Ok(None);
     }
     let last = last_uid_validity(tx, name_key, true).await?;
@@ -276,14 +320,20 @@ async fn create(
     let statement = tx
         .prepare_cached(
             "INSERT INTO mailboxes (folder_id, view_mode, uid_validity, uid_next, modseq, \
-             shared_modseq, recent_watermark, created_at) VALUES ($1, $2, $3, 1, 1, 1, 0, $4) \
-             ON CONFLICT (folder_id, view_mode) DO NOTHING RETURNING id",
+             shared_modseq, recent_watermark, created_at, name_key) \
+             VALUES ($1, $2, $3, 1, 1, 1, 0, $4, $5) ON CONFLICT (folder_id, view_mode) DO NOTHING RETURNING id",
         )
         .await?;
     let inserted = tx
         .query_opt(
             &statement,
-            &[&key.folder_id, &key.view, &i64::from(uid_validity), &now_ms],
+            &[
+                &key.folder_id,
+                &key.view,
+                &i64::from(uid_validity),
+                &now_ms,
+                &name_key,
+            ],
         )
         .await?;
     let Some(row) = inserted else {

@@ -134,11 +134,14 @@ async fn stored_by_uid(
     uid: Uid,
 ) -> Result<Option<Stored>, StateError> {
     let uid = i64::from(uid);
-    Ok(
-        query_stored(tx, SELECT_WITH_PRIVATE, "AND m.uid = $3", &[&mailbox, &user, &uid])
-            .await?
-            .pop(),
+    Ok(query_stored(
+        tx,
+        SELECT_WITH_PRIVATE,
+        "AND m.uid = $3",
+        &[&mailbox, &user, &uid],
     )
+    .await?
+    .pop())
 }
 
 /// The live rows of `node` (without private rows), in UID order.
@@ -457,7 +460,8 @@ pub(super) async fn retire(
     let wanted: BTreeSet<Uid> = uids.iter().copied().collect();
     for uid in wanted {
         let sql_uid = i64::from(uid);
-        let shared = query_stored(tx, SELECT_SHARED, "AND m.uid = $2", &[&mailbox, &sql_uid]).await?;
+        let shared =
+            query_stored(tx, SELECT_SHARED, "AND m.uid = $2", &[&mailbox, &sql_uid]).await?;
         for row in shared {
             retire_row(tx, now_ms, &mut counters, &row).await?;
             retired.push(uid);

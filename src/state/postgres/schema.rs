@@ -24,7 +24,7 @@ pub(super) const MIGRATION_LOCK: i64 = 0x616C_6672_6573_636F;
 
 /// The migrations, in order: after applying `MIGRATIONS[..n]` the schema version is `n`.
 /// Only ever append to this list; never change a migration that has shipped.
-pub(super) const MIGRATIONS: &[&str] = &[V1_INITIAL];
+pub(super) const MIGRATIONS: &[&str] = &[V1_INITIAL, V2_MAILBOX_NAMES];
 
 /// The version this program writes and understands.
 pub const LATEST: i64 = MIGRATIONS.len() as i64;
@@ -120,4 +120,10 @@ CREATE TABLE subscriptions (
     changed_at   BIGINT  NOT NULL,
     PRIMARY KEY (user_name, mailbox_name)
 );
+";
+
+/// Version 2: the name each mailbox was last opened under (`alfresco-imap state renumber
+/// --mailbox NAME`), as in the SQLite schema's version 2.
+const V2_MAILBOX_NAMES: &str = "
+ALTER TABLE mailboxes ADD COLUMN name_key TEXT NOT NULL DEFAULT '';
 ";

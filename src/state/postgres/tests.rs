@@ -234,7 +234,8 @@ async fn a_newer_schema_is_refused() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&error, StateError::Schema(text) if text.contains("schema version 2")),
+        matches!(&error, StateError::Schema(text)
+            if text.contains(&format!("schema version {}", schema::LATEST + 1))),
         "{error:?}"
     );
     let error = migrate(schema.config()).await.unwrap_err();
@@ -305,9 +306,12 @@ async fn an_allocation_waits_for_the_mailbox_row_and_reads_what_its_holder_commi
     let mb = mailbox(&store, "f1").await;
     let mut holder = schema.client().await;
     let tx = holder.transaction().await.unwrap();
-    tx.execute("SELECT 1 FROM mailboxes WHERE id = $1 FOR UPDATE", &[&mb.id])
-        .await
-        .unwrap();
+    tx.execute(
+        "SELECT 1 FROM mailboxes WHERE id = $1 FOR UPDATE",
+        &[&mb.id],
+    )
+    .await
+    .unwrap();
 
     let waiting = {
         let store = store.clone();
@@ -334,9 +338,12 @@ async fn an_allocation_waits_for_the_mailbox_row_and_reads_what_its_holder_commi
     assert!(blocked, "the allocation never waited for the held row");
     assert!(!waiting.is_finished());
 
-    tx.execute("UPDATE mailboxes SET uid_next = 100 WHERE id = $1", &[&mb.id])
-        .await
-        .unwrap();
+    tx.execute(
+        "UPDATE mailboxes SET uid_next = 100 WHERE id = $1",
+        &[&mb.id],
+    )
+    .await
+    .unwrap();
     tx.commit().await.unwrap();
     let allocation = waiting.await.unwrap().unwrap();
     assert_eq!(allocation.uids, vec![100]);
