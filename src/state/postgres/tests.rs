@@ -383,3 +383,220 @@ async fn a_current_schema_needs_only_data_rights() {
         .unwrap();
     assert_eq!(outcome.unwrap(), vec![1]);
 }
+
+/// A flag change on one replica reaches the other's change feed (and not its own); a private
+/// `\Seen` is announced too, without saying what changed, so the other replica's sessions look
+/// and find nothing they may see.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_on_one_replica_is_announced_to_the_other() {
+    needs_server!();
+    let schema = TestSchema::new();
+    let replica_a = schema.store(clock()).await;
+    let replica_b = schema.store(clock()).await;
+    let mb = mailbox(&replica_a, "f1").await;
+    let (sender_b, mut heard_b) = tokio::sync::mpsc::unbounded_channel();
+    let (sender_a, mut heard_a) = tokio::sync::mpsc::unbounded_channel();
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    replica_b
+        .change_feed()
+        .spawn(shutdown.clone(), move |notice| {
+            let _ = sender_b.send(notice);
+        });
+    replica_a
+        .change_feed()
+        .spawn(shutdown.clone(), move |notice| {
+            let _ = sender_a.send(notice);
+        });
+    // Until B listens: B's own writes are not announced to B, A's are.
+    let mut probe = 0;
+    let heard = loop {
+        probe += 1;
+        replica_a
+            .allocate(mb.id, &[message(&format!("probe{probe}"), "v1")], false)
+            .await
+            .unwrap();
+        match tokio::time::timeout(std::time::Duration::from_millis(20), heard_b.recv()).await {
+            Ok(notice) => break notice,
+            Err(_) => assert!(probe < 1_500, "replica B never heard of A's change"),
+        }
+    };
+    assert_eq!(heard, Some(super::Notice::Changed(key("f1"))));
+    while heard_b.try_recv().is_ok() {}
+
+    let update = crate::state::FlagUpdate {
+        uids: vec![1],
+        op: crate::state::FlagOp::Add,
+        flags: crate::state::suite::flags(&["\\Flagged"]),
+        unchanged_since: None,
+    };
+    replica_a
+        .store_flags(mb.id, "alice", &update)
+        .await
+        .unwrap();
+    assert_eq!(next(&mut heard_b).await, super::Notice::Changed(key("f1")));
+    replica_a
+        .store_flags(mb.id, "alice", &update)
+        .await
+        .unwrap();
+    let seen = crate::state::FlagUpdate {
+        flags: crate::state::suite::flags(&["\\Seen"]),
+        ..update
+    };
+    replica_a.store_flags(mb.id, "alice", &seen).await.unwrap();
+    assert_eq!(next(&mut heard_b).await, super::Notice::Changed(key("f1")));
+    let changes = replica_b.changes_since(mb.id, "bob", 0).await.unwrap();
+    assert!(changes.changed.iter().all(|m| !m.flags.seen), "{changes:?}");
+    // A heard none of its own changes.
+    assert!(heard_a.try_recv().is_err());
+    shutdown.cancel();
+}
+
+/// The next notice, within a guard against hangs (not a timing assertion).
+async fn next(heard: &mut tokio::sync::mpsc::UnboundedReceiver<super::Notice>) -> super::Notice {
+    tokio::time::timeout(std::time::Duration::from_secs(30), heard.recv())
+        .await
+        .expect("no notice within the guard time")
+        .expect("the feed ended")
+}
+
+/// UID allocation throughput with two replicas (two pools) allocating into one mailbox, one
+/// message per transaction as APPENDs do. A measurement, not a test: run it with
+/// `cargo test --lib bench_two_replica_uid_allocation -- --ignored --nocapture`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "benchmark"]
+async fn bench_two_replica_uid_allocation() {
+    needs_server!();
+    let per_writer: usize = std::env::var("ALFRESCO_IMAP_BENCH_ALLOCATIONS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(2_000);
+    for writers_per_replica in [1usize, 4, 8] {
+        let schema = TestSchema::new();
+        let replicas = [schema.store(clock()).await, schema.store(clock()).await];
+        let mb = mailbox(&replicas[0], "bench").await;
+        let started = std::time::Instant::now();
+        let mut tasks = Vec::new();
+        for (r, replica) in replicas.iter().enumerate() {
+            for w in 0..writers_per_replica {
+                let store = replica.clone();
+                tasks.push(tokio::spawn(async move {
+                    let mut uids = Vec::with_capacity(per_writer);
+                    for n in 0..per_writer {
+                        let allocation = store
+                            .allocate(mb.id, &[message(&format!("{r}-{w}-{n}"), "v1")], false)
+                            .await
+                            .unwrap();
+                        uids.extend(allocation.uids);
+                    }
+                    uids
+                }));
+            }
+        }
+        let mut all = Vec::new();
+        for task in tasks {
+            all.extend(task.await.unwrap());
+        }
+        let elapsed = started.elapsed();
+        let total = all.len();
+        all.sort_unstable();
+        all.dedup();
+        assert_eq!(all.len(), total, "a UID was handed out twice");
+        println!(
+            "two replicas x {writers_per_replica} writers: {total} allocations in {:.2} s = {:.0} allocations/s",
+            elapsed.as_secs_f64(),
+            total as f64 / elapsed.as_secs_f64()
+        );
+    }
+}
+
+/// What two replicas allocating without pause see while the server restarts: restart it
+/// (e.g. `pg_ctl restart -m fast`) while this runs for `ALFRESCO_IMAP_BENCH_SECONDS` (default
+/// 20). Prints the failed calls by kind, the outage as the replicas saw it, and checks that
+/// every allocation answered OK is in the store afterwards with its UID, none twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "benchmark; restart the server while it runs"]
+async fn bench_server_restart_under_load() {
+    needs_server!();
+    let seconds: u64 = std::env::var("ALFRESCO_IMAP_BENCH_SECONDS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(20);
+    let schema = TestSchema::new();
+    let replicas = [schema.store(clock()).await, schema.store(clock()).await];
+    let mb = mailbox(&replicas[0], "restart").await;
+    let started = std::time::Instant::now();
+    let until = started + std::time::Duration::from_secs(seconds);
+    let mut tasks = Vec::new();
+    for (r, replica) in replicas.iter().enumerate() {
+        for w in 0..4 {
+            let store = replica.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut confirmed = Vec::new();
+                let mut failures: Vec<(f64, String)> = Vec::new();
+                let mut n = 0;
+                while std::time::Instant::now() < until {
+                    n += 1;
+                    let node = format!("{r}-{w}-{n}");
+                    match store.allocate(mb.id, &[message(&node, "v1")], false).await {
+                        Ok(allocation) => confirmed.push((node, allocation.uids[0])),
+                        Err(error) => {
+                            let kind = match error {
+                                StateError::Unavailable(_) => "unavailable",
+                                StateError::Backend(_) => "backend",
+                                _ => "other",
+                            };
+                            failures.push((started.elapsed().as_secs_f64(), kind.to_owned()));
+                            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                        }
+                    }
+                }
+                (confirmed, failures)
+            }));
+        }
+    }
+    let mut confirmed = Vec::new();
+    let mut failures = Vec::new();
+    for task in tasks {
+        let (c, f) = task.await.unwrap();
+        confirmed.extend(c);
+        failures.extend(f);
+    }
+    failures.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let by_kind = |kind: &str| failures.iter().filter(|(_, k)| k == kind).count();
+    println!(
+        "{} allocations answered OK in {seconds} s; failed calls: {} unavailable, {} backend, {} other",
+        confirmed.len(),
+        by_kind("unavailable"),
+        by_kind("backend"),
+        by_kind("other")
+    );
+    if let (Some(first), Some(last)) = (failures.first(), failures.last()) {
+        println!(
+            "first failure at {:.3} s, last at {:.3} s: the replicas saw an outage of {:.3} s",
+            first.0,
+            last.0,
+            last.0 - first.0
+        );
+    }
+    let snapshot = replicas[0].snapshot(mb.id, "alice").await.unwrap();
+    let stored: std::collections::BTreeMap<String, Uid> = snapshot
+        .messages
+        .iter()
+        .map(|m| (m.node_id.clone(), m.uid))
+        .collect();
+    let mut lost = 0;
+    for (node, uid) in &confirmed {
+        if stored.get(node) != Some(uid) {
+            lost += 1;
+        }
+    }
+    let distinct: std::collections::BTreeSet<Uid> = stored.values().copied().collect();
+    println!(
+        "after: {} rows, {} confirmed allocations missing or with another UID, {} UIDs handed out twice",
+        stored.len(),
+        lost,
+        stored.len() - distinct.len()
+    );
+    assert_eq!(lost, 0);
+    assert_eq!(distinct.len(), stored.len());
+}
