@@ -69,6 +69,40 @@ async fn saved_results_are_used_by_later_commands() {
     );
 }
 
+/// RFC 5182 section 2.1: a plain `$` search key is a set of message numbers even in `UID
+/// SEARCH`, `UID $` a set of UIDs even in `SEARCH`; told apart once numbers and UIDs differ.
+#[tokio::test]
+async fn saved_results_are_numbers_or_uids_by_position() {
+    let (_server, mut c) = mailbox().await;
+    c.command("a STORE 1 +FLAGS.SILENT (\\Deleted)").await;
+    assert_eq!(
+        c.command("b EXPUNGE").await,
+        "* 1 EXPUNGE\r\nb OK EXPUNGE completed\r\n"
+    );
+    // Left: UID 2 "Agenda" (message 1) and UID 3 "[team] Fwd: budget" (message 2).
+    c.command("c SEARCH RETURN (SAVE) SUBJECT budget").await;
+    assert_eq!(
+        c.command("d UID SEARCH $").await,
+        "* SEARCH 3\r\nd OK SEARCH completed\r\n"
+    );
+    assert_eq!(
+        c.command("e SEARCH UID $").await,
+        "* SEARCH 2\r\ne OK SEARCH completed\r\n"
+    );
+    assert_eq!(
+        c.command("f UID FETCH $ (UID)").await,
+        "* 2 FETCH (UID 3)\r\nf OK FETCH completed\r\n"
+    );
+    assert_eq!(
+        c.command("g FETCH $ (UID)").await,
+        "* 2 FETCH (UID 3)\r\ng OK FETCH completed\r\n"
+    );
+    assert_eq!(
+        c.command("h UID SORT (ARRIVAL) UTF-8 UID $").await,
+        "* SORT 3\r\nh OK SORT completed\r\n"
+    );
+}
+
 #[tokio::test]
 async fn sort_by_each_key() {
     let (_server, mut c) = mailbox().await;

@@ -149,18 +149,26 @@ fn parse_saved(message: &[u8], options: Option<SearchReturn>) -> Result<Extended
     })
 }
 
-/// Replaces every unquoted `$` sequence set of `message` by `set`.
-pub fn substitute_saved(message: &[u8], set: &str) -> Option<Vec<u8>> {
+/// Replaces every unquoted `$` of `message` (RFC 5182): by `uid_key_set` where it is the
+/// argument of the search key `UID` (`SEARCH UID $`), by `set` everywhere else (the sequence
+/// set of FETCH/STORE/COPY/MOVE, or the plain `$` search key, which RFC 5182 always reads as
+/// message sequence numbers, in `UID SEARCH` too).
+pub fn substitute_saved(message: &[u8], set: &str, uid_key_set: &str) -> Option<Vec<u8>> {
     let tokens = spans(message)?;
     let mut out = Vec::with_capacity(message.len() + set.len());
     let mut at = 0;
-    for (token, range) in tokens {
+    for (index, (token, range)) in tokens.iter().enumerate() {
         let Token::Text(text, false) = token else {
             continue;
         };
         if !text.split(|&b| b == b',').any(|p| p == b"$") {
             continue;
         }
+        let replacement = if is_uid_key(&tokens, index) {
+            uid_key_set
+        } else {
+            set
+        };
         out.extend_from_slice(&message[at..range.start]);
         let parts: Vec<&[u8]> = text.split(|&b| b == b',').collect();
         for (i, part) in parts.iter().enumerate() {
@@ -168,7 +176,7 @@ pub fn substitute_saved(message: &[u8], set: &str) -> Option<Vec<u8>> {
                 out.push(b',');
             }
             if *part == b"$" {
-                out.extend_from_slice(set.as_bytes());
+                out.extend_from_slice(replacement.as_bytes());
             } else {
                 out.extend_from_slice(part);
             }
@@ -177,6 +185,36 @@ pub fn substitute_saved(message: &[u8], set: &str) -> Option<Vec<u8>> {
     }
     out.extend_from_slice(&message[at..]);
     Some(out)
+}
+
+/// Whether the token at `index` follows the search key `UID` (and not a key whose string
+/// argument happens to be the word `UID`, as in `SUBJECT UID $`).
+fn is_uid_key(tokens: &[(Token, std::ops::Range<usize>)], index: usize) -> bool {
+    const STRING_KEYS: [&[u8]; 9] = [
+        b"BCC",
+        b"BODY",
+        b"CC",
+        b"FROM",
+        b"SUBJECT",
+        b"TEXT",
+        b"TO",
+        b"KEYWORD",
+        b"UNKEYWORD",
+    ];
+    let word = |i: usize| match tokens.get(i) {
+        Some((Token::Text(text, false), _)) => Some(text.as_slice()),
+        _ => None,
+    };
+    let Some(before) = index.checked_sub(1).and_then(word) else {
+        return false;
+    };
+    if !before.eq_ignore_ascii_case(b"UID") {
+        return false;
+    }
+    // `UID` as the command prefix (`t UID SEARCH $`) is never directly before `$`; a
+    // string-taking key right before `UID` makes `UID` that key's argument.
+    let argument_of = index.checked_sub(2).and_then(word);
+    !argument_of.is_some_and(|key| STRING_KEYS.iter().any(|k| key.eq_ignore_ascii_case(k)))
 }
 
 fn parse_list(message: &[u8]) -> Result<Extended, NotExtended> {
@@ -410,7 +448,7 @@ mod tests {
         assert_eq!(tag.as_ref(), "f");
         assert!(options.is_none());
         assert_eq!(
-            substitute_saved(&message, "1:3,7").unwrap(),
+            substitute_saved(&message, "1:3,7", "9").unwrap(),
             b"f UID FETCH 1:3,7 (FLAGS)\r\n"
         );
         let Extended::Saved {
@@ -421,8 +459,17 @@ mod tests {
         };
         assert!(options.unwrap().count);
         assert_eq!(
-            substitute_saved(&message, "2").unwrap(),
+            substitute_saved(&message, "2", "9").unwrap(),
             b"s SEARCH 2 SUBJECT \"$\"\r\n"
+        );
+        let Extended::Saved { message, .. } =
+            parse(b"u UID SEARCH $ UID $ SUBJECT UID $ OR UID 1,$ $\r\n").unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(
+            substitute_saved(&message, "2:3", "7,9").unwrap(),
+            b"u UID SEARCH 2:3 UID 7,9 SUBJECT UID 2:3 OR UID 1,7,9 2:3\r\n"
         );
     }
 

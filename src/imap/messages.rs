@@ -49,12 +49,43 @@ impl MessageInfo {
     pub fn from_bytes(bytes: &[u8]) -> Option<Self> {
         let length = u64::from_be_bytes(bytes.get(..8)?.try_into().ok()?);
         let end = 8usize.checked_add(usize::try_from(length).ok()?)?;
-        let summary = MessageSummary::from_bytes(bytes.get(8..end)?).ok()?;
-        Some(Self {
-            summary,
-            header: Bytes::copy_from_slice(bytes.get(end..)?),
-        })
+        let mut summary = MessageSummary::from_bytes(bytes.get(8..end)?).ok()?;
+        let header = Bytes::copy_from_slice(bytes.get(end..)?);
+        backfill_references(&mut summary, &header);
+        Some(Self { summary, header })
     }
+}
+
+/// Summaries stored before `References` was kept in them lack it; the header block stored
+/// with them has it, so it is taken from there (no download, no new format version).
+fn backfill_references(summary: &mut MessageSummary, header: &[u8]) {
+    let Some(root) = summary.parts.first_mut() else {
+        return;
+    };
+    if root
+        .envelope
+        .as_ref()
+        .is_some_and(|e| e.references.is_some())
+        || !contains_ignore_case(header, b"references")
+    {
+        return;
+    }
+    let references = summarize(header)
+        .root()
+        .envelope
+        .as_ref()
+        .and_then(|e| e.references.clone());
+    if let Some(references) = references {
+        root.envelope
+            .get_or_insert_with(Default::default)
+            .references = Some(references);
+    }
+}
+
+fn contains_ignore_case(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|window| window.eq_ignore_ascii_case(needle))
 }
 
 /// The key of a message's info: its node, identity and pinned inputs (the bytes they make).
@@ -176,5 +207,28 @@ mod tests {
         let back = MessageInfo::from_bytes(&info.to_bytes()).unwrap();
         assert_eq!(back, info);
         assert!(MessageInfo::from_bytes(b"garbage").is_none());
+    }
+
+    #[test]
+    fn references_are_kept_and_backfilled_from_older_summaries() {
+        let message = b"Message-ID: <b@x>\r\nIn-Reply-To: <a@x>\r\nReferences: <r@x>\r\n <a@x>\r\n\r\nbody\r\n";
+        let info = MessageInfo::of(message);
+        let envelope = info.summary.root().envelope.clone().unwrap();
+        assert_eq!(envelope.message_id.unwrap().as_bytes(), b"<b@x>");
+        assert_eq!(envelope.in_reply_to.unwrap().as_bytes(), b"<a@x>");
+        assert_eq!(
+            envelope.references.clone().unwrap().as_bytes(),
+            b"<r@x>\r\n <a@x>"
+        );
+        // A summary stored before `References` was kept: the header block supplies it.
+        let mut older = info.clone();
+        for part in &mut older.summary.parts {
+            if let Some(envelope) = part.envelope.as_mut() {
+                envelope.references = None;
+            }
+        }
+        assert!(!String::from_utf8_lossy(&older.to_bytes()).contains("\"rf\""));
+        let back = MessageInfo::from_bytes(&older.to_bytes()).unwrap();
+        assert_eq!(back, info);
     }
 }

@@ -4,6 +4,7 @@
 //! then [`decode`] (imap-codec, with a fallback for the extended forms it cannot parse), then
 //! the [`session::Session`], which writes [`output::Output`]s. Nothing here does I/O.
 
+pub mod base_subject;
 pub mod commands;
 pub mod context;
 pub mod decode;
@@ -16,6 +17,7 @@ pub mod output;
 pub mod selected;
 pub mod sequence;
 pub mod session;
+pub mod thread;
 pub mod utf7;
 
 pub use context::{Change, ChangeHub, ServerContext, SessionSettings};

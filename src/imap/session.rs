@@ -470,7 +470,7 @@ impl Session {
                 .await;
         };
         // Which kind of numbers the command takes: decode it once with a placeholder.
-        let probe = super::fallback::substitute_saved(&message, "1").and_then(|bytes| {
+        let probe = super::fallback::substitute_saved(&message, "1", "1").and_then(|bytes| {
             match super::decode::command(&bytes, None) {
                 Input::Command { command, .. } => Some(command.body),
                 _ => None,
@@ -481,26 +481,36 @@ impl Session {
                 .finish(tag, Err(Failure::bad("Invalid command syntax")), out)
                 .await;
         };
-        let uid = is_uid_command(&body);
-        let numbers: Vec<u32> = self
-            .saved
-            .iter()
-            .filter_map(|uid_value| {
-                let index = selected.index_of(*uid_value)?;
-                Some(if uid { *uid_value } else { index as u32 + 1 })
-            })
-            .collect();
-        let set = match super::sequence::compact(numbers) {
-            Some(set) => set,
-            None if matches!(body, C::Search { .. }) || uid => "4294967295".to_owned(),
+        // FETCH/STORE/COPY/MOVE take UIDs under `UID`; the searching commands take message
+        // numbers for a plain `$` key and UIDs for `UID $`, whether or not they are `UID`
+        // commands themselves (RFC 5182 section 2.1).
+        let searching = matches!(body, C::Search { .. } | C::Sort { .. } | C::Thread { .. });
+        let uid = !searching && is_uid_command(&body);
+        let mut sequence_numbers = Vec::new();
+        let mut uids = Vec::new();
+        for uid_value in &self.saved {
+            if let Some(index) = selected.index_of(*uid_value) {
+                sequence_numbers.push(index as u32 + 1);
+                uids.push(*uid_value);
+            }
+        }
+        let (set, uid_key_set) = match (
+            super::sequence::compact(sequence_numbers),
+            super::sequence::compact(uids),
+        ) {
+            (Some(_), Some(uids)) if uid => (uids.clone(), uids),
+            (Some(numbers), Some(uids)) => (numbers, uids),
+            // Nothing saved: `$` matches no message. A number beyond any mailbox's end
+            // makes a search key match nothing.
+            _ if searching || uid => ("4294967295".to_owned(), "4294967295".to_owned()),
             // Nothing saved: a FETCH, STORE, COPY or MOVE of no messages.
-            None => {
+            _ => {
                 return self
                     .finish(tag, Ok(Completion::ok("Nothing saved to act on")), out)
                     .await;
             }
         };
-        let Some(bytes) = super::fallback::substitute_saved(&message, &set) else {
+        let Some(bytes) = super::fallback::substitute_saved(&message, &set, &uid_key_set) else {
             return self
                 .finish(tag, Err(Failure::bad("Invalid command syntax")), out)
                 .await;
@@ -720,6 +730,15 @@ impl Session {
                 uid,
             } => {
                 self.sort(sort_criteria, charset, search_criteria, uid, out)
+                    .await
+            }
+            C::Thread {
+                algorithm,
+                charset,
+                search_criteria,
+                uid,
+            } => {
+                self.thread(algorithm, charset, search_criteria, uid, out)
                     .await
             }
             C::Fetch {

@@ -11,6 +11,7 @@ use super::rfc822::{Lexer, Step};
 use super::summary::{AddressFields, EnvelopeFields, Text};
 
 /// Folds one header field into the envelope: the last string field wins, address fields add up.
+/// `References` is kept beside the ENVELOPE fields, for threading.
 pub(crate) fn add_field(envelope: &mut EnvelopeFields, field: &Field) {
     let name = &field.name;
     let is = |n: &str| name.eq_ignore_ascii_case(n.as_bytes());
@@ -26,6 +27,9 @@ pub(crate) fn add_field(envelope: &mut EnvelopeFields, field: &Field) {
         return;
     } else if is("Message-ID") {
         envelope.message_id = text();
+        return;
+    } else if is("References") {
+        envelope.references = text();
         return;
     } else if is("From") {
         &mut envelope.from
@@ -45,7 +49,7 @@ pub(crate) fn add_field(envelope: &mut EnvelopeFields, field: &Field) {
     list.extend(parse_address_list(&field.value));
 }
 
-/// Whether a header field name is one of the envelope's.
+/// Whether a header field name is one of the envelope's (or `References`, kept with them).
 pub(crate) fn is_envelope_field(name: &[u8]) -> bool {
     [
         "Date",
@@ -58,6 +62,7 @@ pub(crate) fn is_envelope_field(name: &[u8]) -> bool {
         "Bcc",
         "In-Reply-To",
         "Message-ID",
+        "References",
     ]
     .iter()
     .any(|n| name.eq_ignore_ascii_case(n.as_bytes()))

@@ -143,6 +143,10 @@ pub struct EnvelopeFields {
     /// The last `Message-ID` field.
     #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub message_id: Option<Text>,
+    /// The last `References` field (for THREAD=REFERENCES; not part of ENVELOPE). Summaries
+    /// stored before it was kept lack it: see `MessageInfo::from_bytes`.
+    #[serde(rename = "rf", default, skip_serializing_if = "Option::is_none")]
+    pub references: Option<Text>,
 }
 
 /// The MIME header fields of a part (the first of each kind counts).

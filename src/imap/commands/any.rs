@@ -4,6 +4,7 @@
 use imap_types::core::{IString, NString, QuotedChar, Vec1};
 use imap_types::extensions::enable::CapabilityEnable;
 use imap_types::extensions::namespace::Namespace;
+use imap_types::extensions::thread::ThreadingAlgorithm;
 use imap_types::response::{Capability, Data, Response, Status};
 
 use crate::imap::output::{Output, Responder};
@@ -49,6 +50,8 @@ impl Session {
                 other("ESEARCH"),
                 other("SEARCHRES"),
                 Capability::Sort(None),
+                Capability::Thread(ThreadingAlgorithm::OrderedSubject),
+                Capability::Thread(ThreadingAlgorithm::References),
                 other("CHILDREN"),
                 other("SPECIAL-USE"),
                 other_owned(format!("APPENDLIMIT={}", settings.append_limit)),

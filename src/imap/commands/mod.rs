@@ -12,3 +12,4 @@ pub(crate) mod manage;
 pub(crate) mod search;
 pub(crate) mod select;
 pub(crate) mod store;
+pub(crate) mod thread;

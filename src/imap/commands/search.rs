@@ -15,6 +15,7 @@ use imap_types::extensions::sort::{SortCriterion, SortKey};
 use imap_types::response::{Code, Data, Response};
 use imap_types::search::SearchKey;
 
+use crate::imap::base_subject::base_subject;
 use crate::imap::fallback::SearchReturn;
 use crate::imap::messages::{MessageInfo, message_info};
 use crate::imap::output::{Output, Responder};
@@ -52,8 +53,9 @@ struct Facts<'a> {
 }
 
 /// The messages a search found, as indexes of the selected mailbox.
-struct Found {
-    indexes: Vec<usize>,
+pub(crate) struct Found {
+    /// Indexes into the selected mailbox's messages, in mailbox order.
+    pub(crate) indexes: Vec<usize>,
     /// The criteria used MODSEQ.
     modseq: bool,
 }
@@ -189,8 +191,8 @@ impl Session {
         Ok(Completion::ok("SORT completed"))
     }
 
-    /// The messages matching `criteria`.
-    async fn matching(
+    /// The messages matching `criteria` (SEARCH, SORT and THREAD).
+    pub(crate) async fn matching(
         &mut self,
         charset: Option<Charset<'static>>,
         criteria: Vec1<SearchKey<'static>>,
@@ -337,75 +339,27 @@ fn sort_value(key: &SortKey, message: &Message, info: Option<&MessageInfo>) -> S
                 .or_else(|| info.map(|i| i.summary.size()))
                 .unwrap_or(0),
         ),
-        SortKey::Date => {
-            let sent = info
-                .and_then(|i| email_metadata(&i.header).sent)
-                .map(|d| d.timestamp());
-            let date = sent.unwrap_or_else(|| message.item.internal_date.timestamp());
-            SortValue::Number(date.max(0) as u64)
-        }
-        SortKey::Subject => {
-            let subject = envelope
-                .and_then(|e| e.subject.as_ref())
-                .map(|t| decode_text(&String::from_utf8_lossy(t.as_bytes())))
-                .unwrap_or_default();
-            SortValue::Text(base_subject(&subject))
-        }
+        SortKey::Date => SortValue::Number(sort_date(message, info).max(0) as u64),
+        SortKey::Subject => SortValue::Text(base_subject(&decoded_subject(info))),
         SortKey::From | SortKey::DisplayFrom => first_mailbox(envelope.map(|e| &e.from)),
         SortKey::To | SortKey::DisplayTo => first_mailbox(envelope.map(|e| &e.to)),
         SortKey::Cc => first_mailbox(envelope.map(|e| &e.cc)),
     }
 }
 
-/// The base subject (RFC 5256 §2.1): without leading `Re:`/`Fwd:`/`[blob]` and trailing
-/// `(fwd)`, whitespace collapsed, compared without regard to case.
-pub(crate) fn base_subject(subject: &str) -> String {
-    let mut s: String = subject.split_whitespace().collect::<Vec<_>>().join(" ");
-    loop {
-        let before = s.clone();
-        while let Some(rest) = s.strip_suffix("(fwd)").or_else(|| s.strip_suffix("(FWD)")) {
-            s = rest.trim_end().to_owned();
-        }
-        loop {
-            let trimmed = s.trim_start();
-            let lower = trimmed.to_lowercase();
-            let prefix = ["re", "fwd", "fw"].iter().find_map(|p| {
-                let rest = lower.strip_prefix(p)?;
-                let rest = skip_blobs(rest);
-                rest.strip_prefix(':').map(|r| trimmed.len() - r.len())
-            });
-            match prefix {
-                Some(cut) => s = trimmed[cut..].trim_start().to_owned(),
-                None => break,
-            }
-        }
-        if s.starts_with('[')
-            && let Some(end) = s.find(']')
-            && !s[end + 1..].trim().is_empty()
-        {
-            s = s[end + 1..].trim_start().to_owned();
-        }
-        if let Some(inner) = s.strip_prefix("[fwd:").and_then(|r| r.strip_suffix(']')) {
-            s = inner.trim().to_owned();
-        }
-        if s == before {
-            break;
-        }
-    }
-    s.to_lowercase()
+/// The sent date of RFC 5256 §2.2 (SORT DATE, THREAD) in seconds (UTC): the `Date` field, else the internal date.
+pub(crate) fn sort_date(message: &Message, info: Option<&MessageInfo>) -> i64 {
+    info.and_then(|i| email_metadata(&i.header).sent)
+        .map(|d| d.timestamp())
+        .unwrap_or_else(|| message.item.internal_date.timestamp())
 }
 
-fn skip_blobs(mut text: &str) -> &str {
-    loop {
-        let trimmed = text.trim_start();
-        if trimmed.starts_with('[')
-            && let Some(end) = trimmed.find(']')
-        {
-            text = &trimmed[end + 1..];
-            continue;
-        }
-        return trimmed;
-    }
+/// The decoded subject of a message (empty without one).
+pub(crate) fn decoded_subject(info: Option<&MessageInfo>) -> String {
+    info.and_then(|i| i.summary.root().envelope.as_ref())
+        .and_then(|e| e.subject.as_ref())
+        .map(|t| decode_text(&String::from_utf8_lossy(t.as_bytes())))
+        .unwrap_or_default()
 }
 
 /// The TEXT and BODY strings of a search, lower-cased.
