@@ -17,15 +17,16 @@ use crate::events::topic_destination;
 use crate::imap::context::ThrottleSettings;
 use crate::imap::decode::LiteralLimits;
 use crate::imap::framing::FramingLimits;
-use crate::imap::{ChangeHub, ServerContext, SessionSettings};
+use crate::imap::{Change, ChangeHub, ServerContext, SessionSettings};
 use crate::mailbox::alfresco::{AlfrescoBackend, BackendSettings, TRASH_ID};
 use crate::ops::{MetricSources, OpsEndpoint, OpsError};
 use crate::server::tls::{TlsError, TlsFiles, load_config};
 use crate::server::{
     AppendBudget, ConnectionSettings, ConnectionShared, Gauges, RunningServer, Security, TlsSource,
 };
+use crate::state::postgres::Notice;
 use crate::state::sqlite::SqliteStore;
-use crate::state::{StateError, StateStore};
+use crate::state::{OpenedStore, StateError, StateStore};
 
 /// Why the product could not start.
 #[derive(Debug, thiserror::Error)]
@@ -93,31 +94,31 @@ pub fn rest_options(config: &ImapConfig) -> RestOptions {
     options
 }
 
-/// Opens the state store a configuration names.
-pub fn open_store(
+/// Opens the state store a configuration names (an SQLite file, whose directory is created
+/// if needed, or a PostgreSQL database shared by several replicas) and brings its schema up
+/// to date.
+pub async fn open_store(
     config: &ImapConfig,
     clock: SharedClock,
     options: &AppOptions,
-) -> Result<Arc<dyn StateStore>, StartError> {
+) -> Result<OpenedStore, StartError> {
     if options.ephemeral_state {
-        return Ok(Arc::new(SqliteStore::open_in_memory(clock)?));
+        return Ok(OpenedStore {
+            store: Arc::new(SqliteStore::open_in_memory(clock)?),
+            changes: None,
+        });
     }
-    match &config.state.url {
-        StateStoreUrl::Sqlite(path) => {
-            if let Some(parent) = path.parent() {
-                std::fs::create_dir_all(parent).map_err(|e| {
-                    StartError::Config(format!(
-                        "cannot create the state directory {}: {e}",
-                        parent.display()
-                    ))
-                })?;
-            }
-            Ok(Arc::new(SqliteStore::open(path, clock)?))
-        }
-        StateStoreUrl::Postgres(_) => Err(StartError::Config(
-            "the PostgreSQL state store is not available in this build".into(),
-        )),
+    if let StateStoreUrl::Sqlite(path) = &config.state.url
+        && let Some(parent) = path.parent()
+    {
+        std::fs::create_dir_all(parent).map_err(|e| {
+            StartError::Config(format!(
+                "cannot create the state directory {}: {e}",
+                parent.display()
+            ))
+        })?;
     }
+    Ok(crate::state::open_shared(&config.state.url, clock).await?)
 }
 
 impl App {
@@ -125,8 +126,12 @@ impl App {
     pub async fn start(config: &ImapConfig, options: &AppOptions) -> Result<App, StartError> {
         let clock = clock::system();
         let client = AlfrescoClient::new(rest_options(config))?;
+        let OpenedStore {
+            store,
+            changes: replica_changes,
+        } = open_store(config, clock.clone(), options).await?;
         // Timed for the state store latency metric, whatever the implementation.
-        let store = crate::ops::timed_store(open_store(config, clock.clone(), options)?);
+        let store = crate::ops::timed_store(store);
         let backend = AlfrescoBackend::new(
             client,
             BackendSettings::from_config(config),
@@ -208,6 +213,14 @@ impl App {
             shutdown: CancellationToken::new(),
             gauges: Arc::new(Gauges::default()),
         };
+        if let Some(feed) = replica_changes {
+            // Other replicas' writes to the shared state wake this replica's sessions.
+            let hub = shared.context.hub.clone();
+            feed.spawn(shared.shutdown.child_token(), move |notice| match notice {
+                Notice::Changed(key) => hub.notify(&key),
+                Notice::Missed => hub.announce(Change::Everything),
+            });
+        }
         if let Some(settings) = listener_settings(config)? {
             crate::events::listener::spawn(
                 settings,

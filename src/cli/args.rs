@@ -239,6 +239,32 @@ pub enum StateCommand {
         )
     )]
     Renumber(RenumberArgs),
+
+    /// Bring the state store's schema up to date and print its version.
+    #[command(
+        long_about = "Applies the schema migrations this version of the server knows to the \
+                      state store named by imap.sidecar.state.url (an SQLite file, created if \
+                      missing, or a PostgreSQL database shared by several replicas) and prints \
+                      the schema version before and after. Servers apply migrations at start as \
+                      well; running this first, with a database role that may create tables, \
+                      lets replicas run with a role that may only read and write rows. Running \
+                      it again changes nothing. Safe while servers of the same version run; a \
+                      store whose schema is newer than this program is refused.",
+        after_long_help = sections(
+            "  alfresco-imap state migrate --config /opt/alfresco/alfresco-global.properties\n  \
+             alfresco-imap state migrate -D imap.sidecar.state.url=postgresql://imap@db:5432/imap",
+            true
+        )
+    )]
+    Migrate(MigrateArgs),
+}
+
+/// Options of `state migrate`.
+#[derive(Debug, Args, Clone)]
+pub struct MigrateArgs {
+    /// Where the configuration comes from.
+    #[command(flatten)]
+    pub config: ConfigArgs,
 }
 
 /// Options of `state renumber`.

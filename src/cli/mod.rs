@@ -19,8 +19,8 @@ use std::process::ExitCode;
 use clap::Parser;
 
 pub use args::{
-    CheckArgs, Cli, Command, ConfigArgs, ConfigCommandArgs, DemoArgs, EmulatorArgs, RenumberArgs,
-    Seed, ServeArgs, StateCommand,
+    CheckArgs, Cli, Command, ConfigArgs, ConfigCommandArgs, DemoArgs, EmulatorArgs, MigrateArgs,
+    RenumberArgs, Seed, ServeArgs, StateCommand,
 };
 pub use check::{TEMPLATES_PATH, check, run_check};
 pub use config_command::{FolderResolution, render_effective_config, run_config};

@@ -191,6 +191,13 @@ impl From<MailboxError> for Failure {
 
 impl From<StateError> for Failure {
     fn from(error: StateError) -> Self {
+        if let StateError::Unavailable(_) = error {
+            tracing::warn!(%error, "state store unavailable");
+            return Failure::no(
+                "UNAVAILABLE",
+                "The state store is unavailable, try again later",
+            );
+        }
         tracing::error!(%error, "state store failure");
         Failure::no("SERVERBUG", "Internal error in the state store")
     }

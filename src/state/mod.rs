@@ -20,6 +20,8 @@
 //! knows IMAP syntax or HTTP.
 
 mod flag_ops;
+mod open;
+pub mod postgres;
 pub mod reconcile;
 mod schema;
 pub mod sqlite;
@@ -31,6 +33,7 @@ use std::ops::RangeInclusive;
 
 use async_trait::async_trait;
 
+pub use open::{Migration, OpenedStore, migrate, open, open_shared};
 pub use reconcile::{ListedItem, View, ViewEntry, reconcile};
 
 /// A message UID (RFC 3501 §2.3.1.1): positive, ascending in allocation order, never reused.
@@ -286,9 +289,13 @@ pub struct Subscription {
 /// Everything that can go wrong in the state store.
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
-    /// The backing database failed (I/O, corruption, lost connection).
+    /// The backing database failed (I/O, corruption, a failed statement).
     #[error("state store failure: {0}")]
     Backend(String),
+    /// The state database cannot be reached right now (a shared store's server is down or
+    /// restarting); nothing was changed, and the same call may succeed later.
+    #[error("state store unavailable: {0}")]
+    Unavailable(String),
     /// A mailbox id that the store does not know (e.g. forgotten meanwhile).
     #[error("unknown mailbox {0}")]
     UnknownMailbox(MailboxId),
@@ -301,7 +308,8 @@ pub enum StateError {
 }
 
 /// The persistent state of the sidecar. Implementations: [`sqlite::SqliteStore`] (embedded,
-/// the default) and, for several replicas, PostgreSQL. Every method is one transaction.
+/// the default) and, for several replicas, [`postgres::PostgresStore`]; [`open()`] opens the
+/// one a configuration names. Every method is one transaction.
 #[async_trait]
 pub trait StateStore: Send + Sync + 'static {
     /// Returns the mailbox for `key`, creating it on first use. A new mailbox gets

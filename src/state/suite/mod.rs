@@ -10,10 +10,12 @@
 //! - [`model`]: property test of reconciliation and flags against an independent model,
 //!   with several users, changing listings, retirements and restores.
 //! - [`concurrency`]: property test of two writers on two handles of one storage.
+//! - [`replicas`]: two handles allocating into one mailbox at once (UIDs across replicas).
 
 pub(crate) mod concurrency;
 pub(crate) mod model;
 pub(crate) mod primitives;
+pub(crate) mod replicas;
 pub(crate) mod views;
 
 use std::sync::Arc;
@@ -156,6 +158,7 @@ macro_rules! state_suite {
             views::duplicate_node_ids_keep_their_last_occurrence,
             views::skipped_items_are_not_retired,
             views::recent_is_claimed_by_the_first_read_write_reconcile,
+            replicas::two_replicas_never_hand_out_one_uid_twice,
         );
         $crate::state::suite::state_suite!(@blocking $factory;
             model::reconciliation_matches_the_model,
