@@ -117,6 +117,14 @@ impl StateStore for TimedStore {
         timed("put_summary", self.inner.put_summary(key, summary)).await
     }
 
+    async fn summaries(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, StateError> {
+        timed("summaries", self.inner.summaries(keys)).await
+    }
+
+    async fn put_summaries(&self, entries: &[(String, Vec<u8>)]) -> Result<(), StateError> {
+        timed("put_summaries", self.inner.put_summaries(entries)).await
+    }
+
     async fn template(&self, hash: &str) -> Result<Option<String>, StateError> {
         timed("template", self.inner.template(hash)).await
     }
