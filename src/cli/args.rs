@@ -253,6 +253,13 @@ pub enum StateCommand {
         after_long_help = sections(
             "  alfresco-imap state migrate --config /opt/alfresco/alfresco-global.properties\n  \
              alfresco-imap state migrate -D imap.sidecar.state.url=postgresql://imap@db:5432/imap",
+            concat!(
+                config_files!(),
+                "\n",
+                "  imap.sidecar.state.url   the state store migrated: an SQLite file (by default\n",
+                "                           ${imap.sidecar.data.dir}/state.db) or a PostgreSQL\n",
+                "                           database"
+            ),
             true
         )
     )]
