@@ -9,13 +9,15 @@ use alfresco_imap::cli::Cli;
 use clap::CommandFactory;
 
 /// Every subcommand that runs something, as typed after `alfresco-imap`.
-const SUBCOMMANDS: [&str; 6] = [
+const SUBCOMMANDS: [&str; 8] = [
     "serve",
     "check",
+    "provision-homes",
     "config",
     "emulator",
     "demo",
     "state renumber",
+    "state migrate",
 ];
 
 /// Subcommands that only group others.

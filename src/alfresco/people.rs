@@ -42,6 +42,18 @@ impl RepoSession {
             .await
     }
 
+    /// Every person, `page_size` at a time (`GET people`; for administrative commands).
+    pub async fn all_people(&self, page_size: u32) -> Result<AllPages<Person>, RestError> {
+        let endpoint = Endpoint {
+            method: "GET",
+            route: "/people",
+        };
+        collect_all(endpoint, PageRequest::first(page_size), |page| {
+            self.people(page)
+        })
+        .await
+    }
+
     /// One page of the user's preferences.
     pub async fn preferences(&self, page: PageRequest) -> Result<Page<Preference>, RestError> {
         let mut query = Query::new();

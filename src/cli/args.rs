@@ -130,6 +130,33 @@ pub enum Command {
     )]
     Check(CheckArgs),
 
+    /// Create the IMAP homes of users who may not create their own, as an administrator.
+    #[command(
+        name = "provision-homes",
+        long_about = "Creates the IMAP home of each named user (or of every person in the \
+                      repository with --all, except guest) below imap.config.home.rootPath and \
+                      imap.config.home.folderPath, the way the server would have made it: \
+                      permission inheritance off, the user Coordinator and cm:owner, with INBOX \
+                      and the special-use folders. A home that already exists and is private is \
+                      completed with any missing folder; one that is not private (inherited \
+                      permissions, another user's or group's entry) is reported and left alone \
+                      for an operator. Run it once with administrator credentials where users \
+                      may not create folders in the homes' parent; the credentials are used for \
+                      this run only and never stored, so the server itself never holds them.",
+        after_long_help = sections(
+            "  ALFRESCO_IMAP_ADMIN_PASSWORD=secret alfresco-imap provision-homes alice bob \\\n      \
+             --config /opt/alfresco/alfresco-global.properties\n  \
+             alfresco-imap provision-homes --all --admin-password-file /run/secrets/admin",
+            concat!(
+                config_files!(),
+                "\n",
+                "  --admin-password-file    the administrator's password (first line), read once"
+            ),
+            true
+        )
+    )]
+    ProvisionHomes(ProvisionArgs),
+
     /// Print the effective configuration, or what is wrong with it.
     #[command(
         long_about = "Prints every imap.*, alfresco.* and share.* key with its effective value as \
@@ -348,6 +375,49 @@ pub struct CheckArgs {
         hide_env_values = true
     )]
     pub password: Option<String>,
+}
+
+/// Options of `provision-homes`.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ProvisionArgs {
+    /// Where configuration comes from.
+    #[command(flatten)]
+    pub config: ConfigArgs,
+
+    /// The administrator to act as.
+    ///
+    /// Default: admin. Property: none.
+    #[arg(long, value_name = "USER", default_value = "admin")]
+    pub admin: String,
+
+    /// The administrator's password; prefer the ALFRESCO_IMAP_ADMIN_PASSWORD variable or
+    /// --admin-password-file, which other users of the machine cannot read in the process list.
+    ///
+    /// Default: the ALFRESCO_IMAP_ADMIN_PASSWORD variable; without it or a file, the command
+    /// stops with status 2. Property: none.
+    #[arg(
+        long,
+        value_name = "PASSWORD",
+        env = "ALFRESCO_IMAP_ADMIN_PASSWORD",
+        hide_env_values = true
+    )]
+    pub admin_password: Option<String>,
+
+    /// A file whose first line is the administrator's password; wins over --admin-password.
+    ///
+    /// Default: none. Property: none.
+    #[arg(long, value_name = "FILE")]
+    pub admin_password_file: Option<std::path::PathBuf>,
+
+    /// Every person of the repository (except guest) instead of the named users.
+    ///
+    /// Default: off. Property: none.
+    #[arg(long, conflicts_with = "users")]
+    pub all: bool,
+
+    /// The user ids whose homes to create.
+    #[arg(value_name = "USER", required_unless_present = "all")]
+    pub users: Vec<String>,
 }
 
 /// Options of `config`.

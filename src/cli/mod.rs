@@ -10,6 +10,7 @@ mod config_command;
 mod demo;
 mod emulator;
 mod logging;
+mod provision;
 mod repository;
 mod serve;
 mod state_command;
@@ -20,7 +21,7 @@ use clap::Parser;
 
 pub use args::{
     CheckArgs, Cli, Command, ConfigArgs, ConfigCommandArgs, DemoArgs, EmulatorArgs, MigrateArgs,
-    RenumberArgs, Seed, ServeArgs, StateCommand,
+    ProvisionArgs, RenumberArgs, Seed, ServeArgs, StateCommand,
 };
 pub use check::{TEMPLATES_PATH, check, run_check};
 pub use config_command::{FolderResolution, render_effective_config, run_config};
@@ -51,6 +52,7 @@ pub fn main() -> ExitCode {
     match cli.command {
         Command::Serve(args) => run_serve(&args),
         Command::Check(args) => run_check(&args),
+        Command::ProvisionHomes(args) => provision::run_provision(&args),
         Command::Config(args) => run_config(&args),
         Command::Emulator(args) => run_emulator(&args),
         Command::Demo(args) => run_demo(&args),

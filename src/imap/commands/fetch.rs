@@ -21,9 +21,7 @@ use imap_types::fetch::{
 use imap_types::sequence::SequenceSet;
 
 use crate::imap::flags::flags_to_fetch;
-use crate::imap::messages::{
-    MessageInfo, header_info, known_info, message_info, prefetch_infos,
-};
+use crate::imap::messages::{MessageInfo, header_info, known_info, message_info, prefetch_infos};
 use crate::imap::output::{Body, FetchItem, FetchOutput, Output, Responder, encode_fetch_item};
 use crate::imap::selected::Message;
 use crate::imap::session::{Account, CommandResult, Completion, Failure, Session};
