@@ -25,6 +25,7 @@ pub mod postgres;
 pub mod reconcile;
 mod schema;
 pub mod sqlite;
+mod stored_row;
 #[cfg(test)]
 pub(crate) mod suite;
 

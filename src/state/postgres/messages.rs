@@ -18,57 +18,11 @@ use super::rows::{
     optional_modseq_column, shared_flags_columns, u32_column,
 };
 use crate::state::flag_ops;
+use crate::state::stored_row::{Private, Stored};
 use crate::state::{
     Allocation, Changes, FlagOp, FlagOutcome, FlagUpdate, Flags, MailboxId, MailboxSnapshot,
-    MessageRecord, ModSeq, NewMessage, StateError, Uid,
+    ModSeq, NewMessage, StateError, Uid,
 };
-
-/// A live row, with one user's private row if there is one.
-struct Stored {
-    uid: Uid,
-    node_id: String,
-    identity: String,
-    shared: Flags,
-    default_seen: bool,
-    modseq: ModSeq,
-    pin: Option<Vec<u8>>,
-    private: Option<Private>,
-}
-
-/// One user's private flags of a message.
-struct Private {
-    flags: Flags,
-    modseq: ModSeq,
-}
-
-impl Stored {
-    /// The user's private flags: their own row, or `default_seen` without one.
-    fn private_flags(&self) -> Flags {
-        match &self.private {
-            Some(private) => private.flags.clone(),
-            None => Flags {
-                seen: self.default_seen,
-                ..Flags::default()
-            },
-        }
-    }
-
-    /// The message as the user sees it.
-    fn record(self) -> MessageRecord {
-        let flags = Flags::merged(&self.shared, &self.private_flags());
-        let modseq = self
-            .modseq
-            .max(self.private.as_ref().map_or(0, |p| p.modseq));
-        MessageRecord {
-            uid: self.uid,
-            node_id: self.node_id,
-            identity: self.identity,
-            flags,
-            modseq,
-            pin: self.pin,
-        }
-    }
-}
 
 /// Selects live rows of mailbox `$1` joined with user `$2`'s private rows.
 const SELECT_WITH_PRIVATE: &str = "SELECT m.uid, m.node_id, m.identity, m.answered, \
