@@ -28,15 +28,21 @@ use tokio_util::sync::CancellationToken;
 
 use crate::state::MailboxKey;
 
-/// The notification channel every replica of one state database listens on.
+/// The notification channel every replica of one state database listens on. Channels are per
+/// database, not per schema: a notice names its schema, and listeners of other schemas (other
+/// deployments, or tests side by side) ignore it.
 pub const CHANNEL: &str = "alfresco_imap_changes";
 
 /// The statement a writer runs inside its transaction: notifies [`CHANNEL`] of a change in
-/// mailbox `$2` made by replica `$1`. PostgreSQL folds identical notices of one transaction
-/// into one.
+/// mailbox `$2` made by replica `$1`, in the schema the store uses. PostgreSQL folds
+/// identical notices of one transaction into one.
 pub(super) const NOTIFY_SQL: &str = "SELECT pg_notify('alfresco_imap_changes', \
-     json_build_object('origin', $1::text, 'folder', folder_id, 'view', view_mode)::text) \
+     json_build_object('origin', $1::text, 'schema', coalesce(current_schema(), ''), \
+     'folder', folder_id, 'view', view_mode)::text) \
      FROM mailboxes WHERE id = $2";
+
+/// The schema notices of this store name (as [`NOTIFY_SQL`] writes it).
+const SCHEMA_SQL: &str = "SELECT coalesce(current_schema(), '')";
 
 /// What a replica hears from the others.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,6 +58,7 @@ pub enum Notice {
 #[derive(Debug, serde::Deserialize)]
 struct Payload {
     origin: String,
+    schema: String,
     folder: String,
     view: String,
 }
@@ -138,12 +145,19 @@ impl ChangeFeed {
             driver.abort();
             return Err(error);
         }
+        let schema: String = match client.query_one(SCHEMA_SQL, &[]).await {
+            Ok(row) => row.get(0),
+            Err(error) => {
+                driver.abort();
+                return Err(error);
+            }
+        };
         tracing::info!("listening for other replicas' changes");
         if connected_before {
             deliver(Notice::Missed);
         }
         while let Some(notification) = received.recv().await {
-            if let Some(notice) = self.parse(notification.payload()) {
+            if let Some(notice) = self.parse(notification.payload(), &schema) {
                 deliver(notice);
             }
         }
@@ -151,10 +165,11 @@ impl ChangeFeed {
         Ok(())
     }
 
-    /// The notice in `payload`, unless it is this replica's own or unreadable.
-    fn parse(&self, payload: &str) -> Option<Notice> {
+    /// The notice in `payload`, unless it is this replica's own, another schema's, or
+    /// unreadable.
+    fn parse(&self, payload: &str, schema: &str) -> Option<Notice> {
         match serde_json::from_str::<Payload>(payload) {
-            Ok(payload) if payload.origin == self.origin => None,
+            Ok(payload) if payload.origin == self.origin || payload.schema != schema => None,
             Ok(payload) => Some(Notice::Changed(MailboxKey {
                 folder_id: payload.folder,
                 view: payload.view,
@@ -164,5 +179,34 @@ impl ChangeFeed {
                 None
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn feed() -> ChangeFeed {
+        ChangeFeed {
+            config: Config::new(),
+            origin: "replica-a".into(),
+        }
+    }
+
+    #[test]
+    fn only_other_replicas_of_the_same_schema_are_heard() {
+        let notice = |origin: &str, schema: &str| {
+            format!(r#"{{"origin":"{origin}","schema":"{schema}","folder":"f1","view":"MIXED"}}"#)
+        };
+        assert_eq!(
+            feed().parse(&notice("replica-b", "imap"), "imap"),
+            Some(Notice::Changed(MailboxKey {
+                folder_id: "f1".into(),
+                view: "MIXED".into(),
+            }))
+        );
+        assert_eq!(feed().parse(&notice("replica-a", "imap"), "imap"), None);
+        assert_eq!(feed().parse(&notice("replica-b", "other"), "imap"), None);
+        assert_eq!(feed().parse("not json", "imap"), None);
     }
 }
