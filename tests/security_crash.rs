@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use common::client::{GUARD, RawClient};
+use common::client::{GUARD, OnRefusal, RawClient, append_until_broken};
 use common::product::{fast_emulator, properties};
 
 /// A free port on 127.0.0.1 (bound, then released for the server to take).
@@ -112,50 +112,15 @@ async fn inbox(address: SocketAddr) -> (u32, BTreeMap<u32, String>) {
     (validity, messages)
 }
 
-/// Appends until the connection breaks; returns Message-ID -> UID of every APPEND answered OK.
+/// Appends to alice's INBOX until the connection breaks; returns Message-ID -> UID of every
+/// APPEND answered OK.
 async fn writer(address: SocketAddr, me: usize) -> BTreeMap<String, u32> {
-    let mut confirmed = BTreeMap::new();
-    let Ok(Ok(stream)) = tokio::time::timeout(GUARD, tokio::net::TcpStream::connect(address)).await
-    else {
-        return confirmed;
-    };
-    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-    let (reader, mut writer) = stream.into_split();
-    let mut lines = BufReader::new(reader).lines();
-    let _ = lines.next_line().await;
-    if writer.write_all(b"l LOGIN alice alice\r\n").await.is_err() {
-        return confirmed;
-    }
-    while let Ok(Some(line)) = lines.next_line().await {
-        if line.starts_with("l ") {
-            break;
-        }
-    }
-    for n in 0.. {
+    let message = |n| {
         let id = format!("<crash-{me}-{n}@test>");
         let message = format!("Subject: crash {me} {n}\r\nMessage-ID: {id}\r\n\r\nbody\r\n");
-        let command = format!("a{n} APPEND INBOX {{{}+}}\r\n{message}\r\n", message.len());
-        if writer.write_all(command.as_bytes()).await.is_err() {
-            return confirmed;
-        }
-        loop {
-            match lines.next_line().await {
-                Ok(Some(line)) if line.starts_with(&format!("a{n} OK [APPENDUID ")) => {
-                    let uid = line
-                        .split_whitespace()
-                        .nth(4)
-                        .and_then(|uid| uid.trim_end_matches(']').parse().ok())
-                        .expect("APPENDUID names the UID");
-                    confirmed.insert(id, uid);
-                    break;
-                }
-                Ok(Some(line)) if line.starts_with(&format!("a{n} ")) => break,
-                Ok(Some(_)) => {}
-                _ => return confirmed,
-            }
-        }
-    }
-    confirmed
+        (id, message.into_bytes())
+    };
+    append_until_broken(address, "alice", "INBOX", message, OnRefusal::Continue).await
 }
 
 #[tokio::test]

@@ -24,7 +24,7 @@ use std::time::Duration;
 
 use alfresco_imap::emulator::EmulatorHandle;
 use common::alfresco::{append, select, tagged};
-use common::client::{GUARD, RawClient};
+use common::client::{GUARD, OnRefusal, RawClient, append_until_broken};
 use common::external::skip;
 use common::product::{fast_emulator, properties};
 
@@ -279,51 +279,12 @@ fn files_in(emulator: &EmulatorHandle, folder: &str) -> usize {
 /// alice's APPENDs to the library over one connection until it breaks; returns Message-ID ->
 /// UID of every APPEND answered OK.
 async fn appender(address: SocketAddr, me: usize) -> BTreeMap<String, u32> {
-    let mut confirmed = BTreeMap::new();
-    let Ok(Ok(stream)) = tokio::time::timeout(GUARD, tokio::net::TcpStream::connect(address)).await
-    else {
-        return confirmed;
-    };
-    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-    let (reader, mut writer) = stream.into_split();
-    let mut lines = BufReader::new(reader).lines();
-    let _ = lines.next_line().await;
-    if writer.write_all(b"l LOGIN alice alice\r\n").await.is_err() {
-        return confirmed;
-    }
-    while let Ok(Some(line)) = lines.next_line().await {
-        if line.starts_with("l ") {
-            break;
-        }
-    }
-    for n in 0.. {
+    let message = |n| {
         let id = format!("<replica-{me}-{n}@test>");
         let message = email(&format!("replica {me} {n}"), &id);
-        let mut command = format!(
-            "a{n} APPEND \"{LIBRARY_MAILBOX}\" {{{}+}}\r\n",
-            message.len()
-        )
-        .into_bytes();
-        command.extend_from_slice(&message);
-        command.extend_from_slice(b"\r\n");
-        if writer.write_all(&command).await.is_err() {
-            return confirmed;
-        }
-        loop {
-            match lines.next_line().await {
-                Ok(Some(line)) if line.starts_with(&format!("a{n} OK [APPENDUID ")) => {
-                    confirmed.insert(id, append_uid(&line));
-                    break;
-                }
-                Ok(Some(line)) if line.starts_with(&format!("a{n} ")) => {
-                    panic!("APPEND refused: {line}")
-                }
-                Ok(Some(_)) => {}
-                _ => return confirmed,
-            }
-        }
-    }
-    confirmed
+        (id, message)
+    };
+    append_until_broken(address, "alice", LIBRARY_MAILBOX, message, OnRefusal::Panic).await
 }
 
 // ---------------------------------------------------------------------------------------
@@ -347,9 +308,9 @@ impl Drop for Logs {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "unfinished: alice's first SELECT on replica A gets no answer within the guard time \
-            here, while the same SELECT against `alfresco-imap serve` on PostgreSQL answers \
-            at once when run by hand; to be investigated"]
+#[ignore = "unfinished: after alice's APPEND on replica A, replica B's revalidation stops at \
+            the mailbox row's SELECT ... FOR UPDATE and bob never hears EXISTS; to be \
+            investigated (pg_locks while it hangs)"]
 async fn two_replicas_share_uids_and_flags_and_a_killed_one_loses_nothing() {
     let Some(server) = server("two_replicas_share_uids_and_flags_and_a_killed_one_loses_nothing")
     else {

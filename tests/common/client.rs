@@ -255,3 +255,71 @@ impl TlsClient {
             .expect("TLS handshake")
     }
 }
+
+/// What [`append_until_broken`] does with an APPEND the server refuses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnRefusal {
+    /// Go on with the next message (a server being killed may refuse some).
+    Continue,
+    /// Fail the test: every APPEND was expected to succeed until the connection broke.
+    Panic,
+}
+
+/// Logs in as `user` (password = user name) and APPENDs `message(n)` (its Message-ID and
+/// bytes) to `mailbox` over one connection until the connection breaks; returns Message-ID ->
+/// UID of every APPEND answered OK. For tests that break the server under writes.
+pub async fn append_until_broken(
+    address: SocketAddr,
+    user: &str,
+    mailbox: &str,
+    message: impl Fn(usize) -> (String, Vec<u8>),
+    on_refusal: OnRefusal,
+) -> std::collections::BTreeMap<String, u32> {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    let mut confirmed = std::collections::BTreeMap::new();
+    let Ok(Ok(stream)) = tokio::time::timeout(GUARD, TcpStream::connect(address)).await else {
+        return confirmed;
+    };
+    let (reader, mut writer) = stream.into_split();
+    let mut lines = BufReader::new(reader).lines();
+    let _ = lines.next_line().await;
+    let login = format!("l LOGIN {user} {user}\r\n");
+    if writer.write_all(login.as_bytes()).await.is_err() {
+        return confirmed;
+    }
+    while let Ok(Some(line)) = lines.next_line().await {
+        if line.starts_with("l ") {
+            break;
+        }
+    }
+    for n in 0.. {
+        let (id, message) = message(n);
+        let mut command =
+            format!("a{n} APPEND \"{mailbox}\" {{{}+}}\r\n", message.len()).into_bytes();
+        command.extend_from_slice(&message);
+        command.extend_from_slice(b"\r\n");
+        if writer.write_all(&command).await.is_err() {
+            return confirmed;
+        }
+        loop {
+            match lines.next_line().await {
+                Ok(Some(line)) if line.starts_with(&format!("a{n} OK [APPENDUID ")) => {
+                    let uid = line
+                        .split_whitespace()
+                        .nth(4)
+                        .and_then(|uid| uid.trim_end_matches(']').parse().ok())
+                        .expect("APPENDUID names the UID");
+                    confirmed.insert(id, uid);
+                    break;
+                }
+                Ok(Some(line)) if line.starts_with(&format!("a{n} ")) => match on_refusal {
+                    OnRefusal::Continue => break,
+                    OnRefusal::Panic => panic!("APPEND refused: {line}"),
+                },
+                Ok(Some(_)) => {}
+                _ => return confirmed,
+            }
+        }
+    }
+    confirmed
+}
