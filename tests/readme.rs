@@ -95,5 +95,5 @@ fn a_newcomer_needs_two_commands() {
         .map(|l| l.split('#').next().unwrap().trim())
         .filter(|l| !l.is_empty())
         .collect();
-    assert_eq!(commands, vec!["cargo run -- demo", "cargo test"]);
+    assert_eq!(commands, vec!["cargo run --release -- demo", "cargo test"]);
 }
