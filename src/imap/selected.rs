@@ -56,6 +56,10 @@ pub enum Sync {
     Check,
     /// List the folder in full.
     Full,
+    /// Like [`Sync::Check`], woken by a change announcement (the hub's count when it
+    /// arrived): the user's sessions woken by the same announcement share the check and the
+    /// listing, both made after the announcement.
+    Announced(u64),
 }
 
 /// The selected mailbox.
@@ -161,9 +165,21 @@ impl Selected {
         resync_after: chrono::Duration,
     ) -> Result<(), crate::imap::session::Failure> {
         let due = now.signed_duration_since(self.listed_at) >= resync_after;
-        let mut list = how == Sync::Full || (how == Sync::Check && due);
-        if how == Sync::Check && !list {
-            list = account.changed_since(&self.info, &self.stamp).await?;
+        let announcement = match how {
+            Sync::Announced(count) => Some(count),
+            _ => None,
+        };
+        let check = how == Sync::Check || announcement.is_some();
+        let mut list = how == Sync::Full || (check && due);
+        if check && !list {
+            list = match announcement {
+                Some(count) => {
+                    account
+                        .changed_since_announced(&self.info, &self.stamp, count)
+                        .await?
+                }
+                None => account.changed_since(&self.info, &self.stamp).await?,
+            };
         }
         if !list {
             let changes = store
@@ -184,7 +200,7 @@ impl Selected {
             }
         }
         if list {
-            self.relist(account, store, now).await?;
+            self.relist(account, store, now, announcement).await?;
         }
         Ok(())
     }
@@ -194,8 +210,12 @@ impl Selected {
         account: &dyn Mailboxes,
         store: &dyn StateStore,
         now: DateTime<Utc>,
+        announcement: Option<u64>,
     ) -> Result<(), crate::imap::session::Failure> {
-        let listing = account.list(&self.info).await?;
+        let listing = match announcement {
+            Some(count) => account.list_announced(&self.info, count).await?,
+            None => account.list(&self.info).await?,
+        };
         let listed = listed_items(&listing.items);
         let view = reconcile(
             store,

@@ -18,6 +18,7 @@ mod emulator_role;
 mod error;
 mod procfs;
 mod report;
+mod scale;
 mod scenario;
 mod sidecar_role;
 mod worker;

@@ -663,14 +663,16 @@ async fn search_runs(sidecar: &mut Sidecar, runs: usize) -> Result<Searches> {
 // ----- 2. many-sessions -----
 
 async fn many_sessions(count: usize) -> Result<Report> {
-    let users = (count / 10).max(1);
+    let fds = crate::scale::ensure_room_for(count)?;
+    println!("many-sessions {count}: open-file limit {fds}");
+    let users = crate::scale::SPREAD_USERS.min(count).max(1);
     let emulator = start_emulator(&words(&format!(
         "--setup sessions --users {users} --count 5"
     )))
     .await?;
     let mut report = Report::new(format!("many-sessions-{count}"));
     let mut mailbox = String::new();
-    for (label, spread) in [("one_user", 1usize), ("ten_per_user", users)] {
+    for (label, spread) in [("one_user", 1usize), ("hundred_users", users)] {
         let mut sidecar = Sidecar::start(&emulator, false).await?;
         if mailbox.is_empty() {
             mailbox = find_mailbox(sidecar.imap, "s00000", "/documentLibrary/Inbox").await?;
