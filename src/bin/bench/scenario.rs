@@ -712,6 +712,18 @@ async fn many_sessions(count: usize) -> Result<Report> {
             "< 2000",
         );
         report.figure(
+            &format!("{label}_notify_cpu_ms"),
+            &format!("{who}: sidecar CPU, APPEND to the last EXISTS, ms"),
+            ms(measured.notify_cpu),
+            "",
+        );
+        report.figure(
+            &format!("{label}_open_cpu_us"),
+            &format!("{who}: sidecar CPU per session opened, µs"),
+            measured.open_cpu.as_micros() / count.max(1) as u128,
+            "",
+        );
+        report.figure(
             &format!("{label}_rest_calls"),
             &format!("{who}: REST calls for the notification"),
             measured.calls.total,
@@ -736,6 +748,12 @@ async fn many_sessions(count: usize) -> Result<Report> {
     sidecar.stop().await;
     let measured = outcome?;
     report.figure(
+        "tls_open_cpu_us",
+        &format!("TLS, 1 user x {count}: sidecar CPU per session opened, µs"),
+        measured.open_cpu.as_micros() / count.max(1) as u128,
+        "",
+    );
+    report.figure(
         "tls_kib_per_session",
         &format!("TLS, 1 user x {count}: RSS per idle session, KiB"),
         measured.kib_per_session,
@@ -751,6 +769,10 @@ struct SessionFigures {
     notify_all: Duration,
     notified: usize,
     calls: Calls,
+    /// Sidecar CPU while the sessions were opened.
+    open_cpu: Duration,
+    /// Sidecar CPU from the APPEND to the last EXISTS.
+    notify_cpu: Duration,
 }
 
 async fn open_idle(
@@ -801,6 +823,7 @@ async fn idle_sessions(
     let (warmup, _, _) = open_idle(address, connector.as_ref(), &user_of(0), mailbox).await?;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let rss0 = procfs::rss_kib(sidecar.pid()).unwrap_or_default();
+    let cpu0 = procfs::cpu_time(sidecar.pid()).unwrap_or_default();
     let sessions: Vec<Result<(Client, String, u32)>> = futures::stream::iter(0..count)
         .map(|i| {
             let user = user_of(i);
@@ -813,6 +836,9 @@ async fn idle_sessions(
     let sessions: Vec<(Client, String, u32)> = sessions.into_iter().collect::<Result<_>>()?;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let rss1 = procfs::rss_kib(sidecar.pid()).unwrap_or_default();
+    let open_cpu = procfs::cpu_time(sidecar.pid())
+        .unwrap_or_default()
+        .saturating_sub(cpu0);
     let kib_per_session = rss1.saturating_sub(rss0) / count.max(1) as u64;
     if tls {
         drop(sessions);
@@ -823,6 +849,8 @@ async fn idle_sessions(
             notify_all: Duration::ZERO,
             notified: 0,
             calls: Calls::default(),
+            open_cpu,
+            notify_cpu: Duration::ZERO,
         });
     }
     let waiting: Vec<_> = sessions
@@ -838,6 +866,7 @@ async fn idle_sessions(
         })
         .collect();
     let calls0 = sidecar.calls().await?;
+    let cpu0 = procfs::cpu_time(sidecar.pid()).unwrap_or_default();
     let start = Instant::now();
     let message = small_email("s00000", 999_999);
     appender
@@ -870,7 +899,11 @@ async fn idle_sessions(
         }
         () = &mut deadline => {}
     }
+    let notify_cpu = procfs::cpu_time(sidecar.pid())
+        .unwrap_or_default()
+        .saturating_sub(cpu0);
     let calls = sidecar.calls().await? - calls0;
+    calls.show("notification");
     drop(clients);
     drop(warmup);
     Ok(SessionFigures {
@@ -879,6 +912,8 @@ async fn idle_sessions(
         notify_all: last - start,
         notified,
         calls,
+        open_cpu,
+        notify_cpu,
     })
 }
 
@@ -1096,6 +1131,7 @@ async fn big_tree(args: &Args) -> Result<Report> {
     let mut subscribed = 0;
     let mut peak = 0;
     let mut cpu = Vec::new();
+    let mut cpu_warm = Vec::new();
     for _ in 0..args.runs.max(1) {
         let mut sidecar = Sidecar::start(&emulator, false).await?;
         let mut client = Client::connect(sidecar.imap).await?;
@@ -1125,7 +1161,13 @@ async fn big_tree(args: &Args) -> Result<Report> {
         let mut client = Client::connect(sidecar.imap).await?;
         client.login("bench", PASSWORD).await?;
         let c3 = sidecar.calls().await?;
+        let cpu0 = procfs::cpu_time(sidecar.pid()).unwrap_or_default();
         let (t, _) = timed_list(&mut client, "LIST \"\" \"*\"").await?;
+        cpu_warm.push(
+            procfs::cpu_time(sidecar.pid())
+                .unwrap_or_default()
+                .saturating_sub(cpu0),
+        );
         let c4 = sidecar.calls().await?;
         list_warm.push(t);
         let delta = c4 - c3;
@@ -1177,6 +1219,12 @@ async fn big_tree(args: &Args) -> Result<Report> {
         "warm LIST (second session), ms",
         ms(median(list_warm)),
         "< 300",
+    );
+    report.figure(
+        "cpu_list_warm_ms",
+        "sidecar CPU, warm LIST, ms",
+        ms(median(cpu_warm)),
+        "",
     );
     report.figure(
         "rest_calls_list_warm",
