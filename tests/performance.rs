@@ -220,7 +220,12 @@ fn change_checks(emulator: &alfresco_imap::emulator::EmulatorHandle, folder: &st
         .recorded()
         .iter()
         .filter(|x| x.request.method == "GET" && x.request.path.ends_with(&path))
-        .filter(|x| x.request.query.iter().any(|(k, v)| k == "maxItems" && v == "1"))
+        .filter(|x| {
+            x.request
+                .query
+                .iter()
+                .any(|(k, v)| k == "maxItems" && v == "1")
+        })
         .count()
 }
 

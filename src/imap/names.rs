@@ -175,10 +175,11 @@ impl Pattern {
     /// forward, so one pass in order reaches the end of a run of wildcards.
     fn close(&self, states: &mut [bool]) {
         for (position, c) in self.chars.iter().enumerate() {
-            if matches!(c, '*' | '%') && states.get(position).copied().unwrap_or(false) {
-                if let Some(after) = states.get_mut(position + 1) {
-                    *after = true;
-                }
+            if matches!(c, '*' | '%')
+                && states.get(position).copied().unwrap_or(false)
+                && let Some(after) = states.get_mut(position + 1)
+            {
+                *after = true;
             }
         }
     }

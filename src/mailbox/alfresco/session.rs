@@ -361,9 +361,7 @@ impl AlfrescoMailboxes {
         let cache = &self.backend.listings;
         let key = cache.key(&self.user, &folder.id, view_tag(folder.mode));
         let check = || self.folder_changed_since(&folder.id, stamp);
-        cache
-            .check_announced(key, stamp, announcement, check)
-            .await
+        cache.check_announced(key, stamp, announcement, check).await
     }
 
     /// The listing of a session woken by `announcement`, shared with this user's other

@@ -246,8 +246,7 @@ impl Shown<'_> {
         if self.sites_root {
             return shown_site();
         }
-        if hidden_name(&n.name) || n.node_type == "cm:systemfolder" || attachments_folder(&n.name)
-        {
+        if hidden_name(&n.name) || n.node_type == "cm:systemfolder" || attachments_folder(&n.name) {
             return false;
         }
         let component = n.property_str("st:componentId").unwrap_or(&n.name);
@@ -559,7 +558,9 @@ impl AlfrescoMailboxes {
         sites_root: bool,
     ) -> Result<Vec<Node>, MailboxError> {
         let nodes = self.child_folders(id).await?;
-        let shown = self.shown(&nodes, zone, below_mount, mode, sites_root).await?;
+        let shown = self
+            .shown(&nodes, zone, below_mount, mode, sites_root)
+            .await?;
         Ok(nodes.iter().filter(|n| shown.shows(n)).cloned().collect())
     }
 
@@ -574,7 +575,9 @@ impl AlfrescoMailboxes {
         sites_root: bool,
     ) -> Result<bool, MailboxError> {
         let nodes = self.child_folders(id).await?;
-        let shown = self.shown(&nodes, zone, below_mount, mode, sites_root).await?;
+        let shown = self
+            .shown(&nodes, zone, below_mount, mode, sites_root)
+            .await?;
         Ok(nodes.iter().any(|n| shown.shows(n)))
     }
 
