@@ -6,7 +6,9 @@ mod common;
 use std::time::Duration;
 
 use alfresco_imap::emulator::{Exchange, Fault};
-use common::alfresco::{AlfrescoServer, exists, fetched_uids, tagged};
+use common::alfresco::{
+    AlfrescoServer, append, exists, fetched_uids, sample_email, select, tagged,
+};
 
 const NODE: (&str, &str) = ("GET", "/nodes/{nodeId}");
 const CHILDREN: (&str, &str) = ("GET", "/nodes/{nodeId}/children");
@@ -384,4 +386,75 @@ async fn a_noop_after_one_change_reads_only_the_changed_document() {
         fetched_uids(&fresh.command("f UID FETCH 1:* (UID)").await),
         after
     );
+}
+
+/// The one-item change checks of `folder` (`maxItems=1`), as the emulator recorded them.
+fn change_checks(emulator: &alfresco_imap::emulator::EmulatorHandle, folder: &str) -> usize {
+    let path = format!("/nodes/{folder}/children");
+    emulator
+        .recorded()
+        .iter()
+        .filter(|x| x.request.method == "GET" && x.request.path.ends_with(&path))
+        .filter(|x| {
+            x.request
+                .query
+                .iter()
+                .any(|(k, v)| k == "maxItems" && v == "1")
+        })
+        .count()
+}
+
+/// Request coalescing when waking (issue 7): idle sessions of one user woken by one change
+/// share one change check and one listing (1 000 woken sessions cost 2 006 calls before,
+/// a check and a listing each). Per user: bob's idle session looks again as bob. Counted in
+/// the emulator's record, never timed.
+#[tokio::test]
+async fn idle_sessions_of_one_user_woken_by_one_change_look_once() {
+    const ALICE_SESSIONS: usize = 8;
+    let server = AlfrescoServer::start().await;
+    let folder = server.id(DOCLIB);
+    let mut idle = Vec::new();
+    for user in std::iter::repeat_n("alice", ALICE_SESSIONS).chain(["bob"]) {
+        let mut client = server.login(user).await;
+        let shown = exists(&select(&mut client, DOCLIB_MAILBOX).await);
+        idle.push((client, shown));
+    }
+    // Each IDLE looks once when it begins; those looks are done before the change.
+    let checks_before = change_checks(&server.emulator, &folder);
+    for (client, _) in &mut idle {
+        client.send(b"i IDLE\r\n").await;
+        assert_eq!(client.read_line().await, "+ idling\r\n");
+    }
+    let started = checks_before + idle.len();
+    server
+        .wait_until("every IDLE made its first check", |emulator| {
+            change_checks(emulator, &folder) >= started
+        })
+        .await;
+    assert_eq!(change_checks(&server.emulator, &folder), started);
+
+    let mut writer = server.login("alice").await;
+    let listings_before = file_listings(&server, &folder);
+    let checks_before = change_checks(&server.emulator, &folder);
+    let message = sample_email("Woken", "<woken@example.com>");
+    let answer = append(&mut writer, "a", DOCLIB_MAILBOX, "", &message).await;
+    assert!(tagged(&answer).starts_with("a OK"), "{answer}");
+    for (client, shown) in &mut idle {
+        let expected = format!("* {} EXISTS\r\n", *shown + 1);
+        loop {
+            let line = client.read_line().await;
+            if line == expected {
+                break;
+            }
+            assert!(!line.contains("EXISTS"), "{line}");
+        }
+    }
+    // One check and one listing for alice's eight sessions, one of each for bob's.
+    assert_eq!(change_checks(&server.emulator, &folder) - checks_before, 2);
+    assert_eq!(file_listings(&server, &folder) - listings_before, 2);
+    for (client, _) in &mut idle {
+        client.send(b"DONE\r\n").await;
+        let done = client.read_tagged("i").await;
+        assert!(done.ends_with("i OK IDLE terminated\r\n"), "{done}");
+    }
 }

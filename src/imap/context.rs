@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -138,9 +139,16 @@ impl Change {
 
 /// Change notifications between the sessions of a server (and, through a bridge, between
 /// replicas): "something changed in this mailbox, look again". A hint, never data.
+///
+/// The hub also counts its announcements. A session woken by one reads the count
+/// ([`ChangeHub::announced`]) when it arrives: the change it was told about was announced
+/// at or before that count, so any look at the repository that began after the count was
+/// reached sees the change. A user's sessions woken with the same count can therefore
+/// share one look (issue 7, request coalescing).
 #[derive(Debug, Clone)]
 pub struct ChangeHub {
     sender: broadcast::Sender<Change>,
+    announced: Arc<AtomicU64>,
 }
 
 impl ChangeHub {
@@ -148,17 +156,28 @@ impl ChangeHub {
     /// look again).
     pub fn new(capacity: usize) -> Self {
         let (sender, _) = broadcast::channel(capacity.max(1));
-        Self { sender }
+        Self {
+            sender,
+            announced: Arc::new(AtomicU64::new(0)),
+        }
     }
 
     /// Announces a change in `key`.
     pub fn notify(&self, key: &MailboxKey) {
-        let _ = self.sender.send(Change::Mailbox(key.clone()));
+        self.announce(Change::Mailbox(key.clone()));
     }
 
-    /// Announces a change (of any kind).
+    /// Announces a change (of any kind). The count moves on before the change is sent, so
+    /// a listener that reads it after receiving the change reads this announcement's count
+    /// or a later one.
     pub fn announce(&self, change: Change) {
+        self.announced.fetch_add(1, Ordering::SeqCst);
         let _ = self.sender.send(change);
+    }
+
+    /// How many changes were announced so far.
+    pub fn announced(&self) -> u64 {
+        self.announced.load(Ordering::SeqCst)
     }
 
     /// Listens to every announcement.

@@ -100,15 +100,16 @@ impl Pattern {
 
     /// Whether the pattern matches `name` exactly.
     pub fn matches(&self, name: &str) -> bool {
-        let name: Vec<char> = canonical_inbox(name.to_owned()).chars().collect();
-        self.run(&name).contains(&self.chars.len())
+        let name = canonical_inbox(name.to_owned());
+        let states = self.run(name.chars());
+        states.last().copied().unwrap_or(false)
     }
 
     /// Whether some name below `parent` (`parent/...`) could match.
     pub fn may_match_below(&self, parent: &str) -> bool {
-        let mut name: Vec<char> = canonical_inbox(parent.to_owned()).chars().collect();
-        name.push(DELIMITER);
-        !self.run(&name).is_empty()
+        let parent = canonical_inbox(parent.to_owned());
+        let states = self.run(parent.chars().chain([DELIMITER]));
+        states.contains(&true)
     }
 
     /// The pattern as text (for a pattern without wildcards: the name itself).
@@ -137,42 +138,50 @@ impl Pattern {
         self.chars.last() == Some(&'%')
     }
 
-    /// The pattern positions reachable after consuming `name` (an NFA run over the glob).
-    fn run(&self, name: &[char]) -> Vec<usize> {
-        let mut states = self.closure(vec![0]);
-        for &c in name {
-            let mut next = Vec::new();
-            for &state in &states {
-                match self.chars.get(state) {
-                    Some('*') => next.push(state),
-                    Some('%') if c != DELIMITER => next.push(state),
-                    Some('%') => {}
-                    Some(&p) if p == c => next.push(state + 1),
-                    _ => {}
+    /// The pattern positions reachable after consuming `name` (an NFA run over the glob):
+    /// `states[i]` holds when position `i` is reachable. Two buffers for the whole run, so
+    /// a LIST of thousands of deep names does not allocate per character.
+    fn run(&self, name: impl Iterator<Item = char>) -> Vec<bool> {
+        let mut states = vec![false; self.chars.len() + 1];
+        let mut next = states.clone();
+        if let Some(first) = states.first_mut() {
+            *first = true;
+        }
+        self.close(&mut states);
+        for c in name {
+            next.fill(false);
+            for (state, _) in states.iter().enumerate().filter(|(_, on)| **on) {
+                let reached = match self.chars.get(state) {
+                    Some('*') => Some(state),
+                    Some('%') if c != DELIMITER => Some(state),
+                    Some('%') => None,
+                    Some(&p) if p == c => Some(state + 1),
+                    _ => None,
+                };
+                if let Some(slot) = reached.and_then(|r| next.get_mut(r)) {
+                    *slot = true;
                 }
             }
-            next.sort_unstable();
-            next.dedup();
-            states = self.closure(next);
-            if states.is_empty() {
+            self.close(&mut next);
+            std::mem::swap(&mut states, &mut next);
+            if !states.contains(&true) {
                 break;
             }
         }
         states
     }
 
-    /// Adds the positions after wildcards (which may match nothing).
-    fn closure(&self, mut states: Vec<usize>) -> Vec<usize> {
-        let mut i = 0;
-        while i < states.len() {
-            let state = states[i];
-            if matches!(self.chars.get(state), Some('*' | '%')) && !states.contains(&(state + 1)) {
-                states.push(state + 1);
+    /// Adds the positions after wildcards (which may match nothing). Such a step only goes
+    /// forward, so one pass in order reaches the end of a run of wildcards.
+    fn close(&self, states: &mut [bool]) {
+        for (position, c) in self.chars.iter().enumerate() {
+            if matches!(c, '*' | '%')
+                && states.get(position).copied().unwrap_or(false)
+                && let Some(after) = states.get_mut(position + 1)
+            {
+                *after = true;
             }
-            i += 1;
         }
-        states.sort_unstable();
-        states
     }
 }
 
@@ -192,6 +201,20 @@ mod tests {
         assert!(!p.matches("Alfresco IMAP"));
         assert!(!p.matches("Alfresco IMAP/Sites/x"));
         assert!(p.may_match_below("Alfresco IMAP"));
+    }
+
+    #[test]
+    fn runs_of_wildcards_may_match_nothing() {
+        let p = Pattern::new("", "a*%*b");
+        assert!(p.matches("ab"));
+        assert!(p.matches("a/x/b"));
+        assert!(!p.matches("a/x/c"));
+        assert!(p.may_match_below("a"));
+        let p = Pattern::new("", "%%/%");
+        assert!(p.matches("x/y"));
+        assert!(!p.matches("x"));
+        assert!(!p.matches("x/y/z"));
+        assert!(!p.may_match_below("x/y"));
     }
 
     #[test]

@@ -56,6 +56,10 @@ pub enum Sync {
     Check,
     /// List the folder in full.
     Full,
+    /// Like [`Sync::Check`], woken by a change announcement (the hub's count when it
+    /// arrived): the user's sessions woken by the same announcement share the check and the
+    /// listing, both made after the announcement.
+    Announced(u64),
 }
 
 /// The selected mailbox.
@@ -161,8 +165,19 @@ impl Selected {
         resync_after: chrono::Duration,
     ) -> Result<(), crate::imap::session::Failure> {
         let due = now.signed_duration_since(self.listed_at) >= resync_after;
-        let mut list = how == Sync::Full || (how == Sync::Check && due);
-        if how == Sync::Check && !list {
+        let announcement = match how {
+            Sync::Announced(count) => Some(count),
+            _ => None,
+        };
+        let check = how == Sync::Check || announcement.is_some();
+        let mut list = how == Sync::Full || (check && due);
+        if let (false, Some(count)) = (list, announcement) {
+            // Woken by a change announcement: this user's sessions woken by the same one
+            // share one check (and, when it says so, one listing).
+            list = account
+                .changed_since_announced(&self.info, &self.stamp, count)
+                .await?;
+        } else if check && !list {
             match account.changes_since(&self.info, &self.stamp).await? {
                 ListingChanges::None => {}
                 ListingChanges::Unknown => list = true,
@@ -198,7 +213,7 @@ impl Selected {
             }
         }
         if list {
-            self.relist(account, store, now).await?;
+            self.relist(account, store, now, announcement).await?;
         }
         Ok(())
     }
@@ -208,8 +223,12 @@ impl Selected {
         account: &dyn Mailboxes,
         store: &dyn StateStore,
         now: DateTime<Utc>,
+        announcement: Option<u64>,
     ) -> Result<(), crate::imap::session::Failure> {
-        let listing = account.list(&self.info).await?;
+        let listing = match announcement {
+            Some(count) => account.list_announced(&self.info, count).await?,
+            None => account.list(&self.info).await?,
+        };
         self.apply_listing(account, store, listing, now).await
     }
 

@@ -48,6 +48,10 @@ pub enum Input {
     Line(Vec<u8>),
     /// While idling: the selected mailbox may have changed, or it is time to look.
     Wake,
+    /// While idling: a change of the selected mailbox was announced; the number is the
+    /// hub's count of announcements when it arrived ([`super::context::ChangeHub::announced`]).
+    /// The user's sessions woken with the same count share the look.
+    Announced(u64),
     /// Something may have changed that events did not report: if idling, list the mailbox
     /// in full.
     Resync,
@@ -313,12 +317,12 @@ impl Session {
                 Some(Exchange::Idle(tag)) => self.idle_line(tag, &line, out).await,
                 None => Ok(Step::Continue),
             },
-            Input::Wake | Input::Resync => match &self.exchange {
+            Input::Wake | Input::Resync | Input::Announced(_) => match &self.exchange {
                 Some(Exchange::Idle(_)) => {
-                    let how = if matches!(input, Input::Resync) {
-                        Sync::Full
-                    } else {
-                        Sync::Check
+                    let how = match input {
+                        Input::Resync => Sync::Full,
+                        Input::Announced(count) => Sync::Announced(count),
+                        _ => Sync::Check,
                     };
                     self.idle_wake(how, out).await?;
                     Ok(Step::Idle)

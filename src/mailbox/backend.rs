@@ -437,6 +437,31 @@ pub trait Mailboxes: Send + Sync + 'static {
         })
     }
 
+    /// Like [`Mailboxes::changed_since`], for a session woken by a change announcement
+    /// (`announcement`: the change hub's count when it arrived). This user's sessions woken
+    /// with the same count may share one check, made after that announcement.
+    async fn changed_since_announced(
+        &self,
+        mailbox: &MailboxInfo,
+        stamp: &str,
+        announcement: u64,
+    ) -> Result<bool, MailboxError> {
+        let _ = announcement;
+        self.changed_since(mailbox, stamp).await
+    }
+
+    /// Like [`Mailboxes::list`], for a session woken by a change announcement: this user's
+    /// sessions woken with the same count may share one listing, begun after that
+    /// announcement (so it shows the announced change).
+    async fn list_announced(
+        &self,
+        mailbox: &MailboxInfo,
+        announcement: u64,
+    ) -> Result<Listing, MailboxError> {
+        let _ = announcement;
+        self.list(mailbox).await
+    }
+
     /// Where nodes that left a listing went (see [`Presence`]), in the order given.
     async fn presence(
         &self,

@@ -308,7 +308,9 @@ impl Connection {
                             let input = match change {
                                 Ok(Change::Everything) | Err(RecvError::Lagged(_)) => Input::Resync,
                                 Ok(change) => match self.session.selected_key() {
-                                    Some(key) if change.concerns(key) => Input::Wake,
+                                    Some(key) if change.concerns(key) => {
+                                        Input::Announced(self.shared.context.hub.announced())
+                                    }
                                     _ => continue,
                                 },
                                 Err(RecvError::Closed) => continue,

@@ -19,6 +19,7 @@ mod error;
 mod instructions;
 mod procfs;
 mod report;
+mod scale;
 mod scenario;
 mod sidecar_role;
 mod worker;

@@ -681,14 +681,16 @@ async fn search_runs(sidecar: &mut Sidecar, runs: usize) -> Result<Searches> {
 // ----- 2. many-sessions -----
 
 async fn many_sessions(count: usize) -> Result<Report> {
-    let users = (count / 10).max(1);
+    let fds = crate::scale::ensure_room_for(count)?;
+    println!("many-sessions {count}: open-file limit {fds}");
+    let users = crate::scale::SPREAD_USERS.min(count).max(1);
     let emulator = start_emulator(&words(&format!(
         "--setup sessions --users {users} --count 5"
     )))
     .await?;
     let mut report = Report::new(format!("many-sessions-{count}"));
     let mut mailbox = String::new();
-    for (label, spread) in [("one_user", 1usize), ("ten_per_user", users)] {
+    for (label, spread) in [("one_user", 1usize), ("hundred_users", users)] {
         let mut sidecar = Sidecar::start(&emulator, false).await?;
         if mailbox.is_empty() {
             mailbox = find_mailbox(sidecar.imap, "s00000", "/documentLibrary/Inbox").await?;
@@ -728,6 +730,18 @@ async fn many_sessions(count: usize) -> Result<Report> {
             "< 2000",
         );
         report.figure(
+            &format!("{label}_notify_cpu_ms"),
+            &format!("{who}: sidecar CPU, APPEND to the last EXISTS, ms"),
+            ms(measured.notify_cpu),
+            "",
+        );
+        report.figure(
+            &format!("{label}_open_cpu_us"),
+            &format!("{who}: sidecar CPU per session opened, µs"),
+            measured.open_cpu.as_micros() / count.max(1) as u128,
+            "",
+        );
+        report.figure(
             &format!("{label}_rest_calls"),
             &format!("{who}: REST calls for the notification"),
             measured.calls.total,
@@ -752,6 +766,12 @@ async fn many_sessions(count: usize) -> Result<Report> {
     sidecar.stop().await;
     let measured = outcome?;
     report.figure(
+        "tls_open_cpu_us",
+        &format!("TLS, 1 user x {count}: sidecar CPU per session opened, µs"),
+        measured.open_cpu.as_micros() / count.max(1) as u128,
+        "",
+    );
+    report.figure(
         "tls_kib_per_session",
         &format!("TLS, 1 user x {count}: RSS per idle session, KiB"),
         measured.kib_per_session,
@@ -767,6 +787,10 @@ struct SessionFigures {
     notify_all: Duration,
     notified: usize,
     calls: Calls,
+    /// Sidecar CPU while the sessions were opened.
+    open_cpu: Duration,
+    /// Sidecar CPU from the APPEND to the last EXISTS.
+    notify_cpu: Duration,
 }
 
 async fn open_idle(
@@ -817,6 +841,7 @@ async fn idle_sessions(
     let (warmup, _, _) = open_idle(address, connector.as_ref(), &user_of(0), mailbox).await?;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let rss0 = procfs::rss_kib(sidecar.pid()).unwrap_or_default();
+    let cpu0 = procfs::cpu_time(sidecar.pid()).unwrap_or_default();
     let sessions: Vec<Result<(Client, String, u32)>> = futures::stream::iter(0..count)
         .map(|i| {
             let user = user_of(i);
@@ -829,6 +854,9 @@ async fn idle_sessions(
     let sessions: Vec<(Client, String, u32)> = sessions.into_iter().collect::<Result<_>>()?;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let rss1 = procfs::rss_kib(sidecar.pid()).unwrap_or_default();
+    let open_cpu = procfs::cpu_time(sidecar.pid())
+        .unwrap_or_default()
+        .saturating_sub(cpu0);
     let kib_per_session = rss1.saturating_sub(rss0) / count.max(1) as u64;
     if tls {
         drop(sessions);
@@ -839,6 +867,8 @@ async fn idle_sessions(
             notify_all: Duration::ZERO,
             notified: 0,
             calls: Calls::default(),
+            open_cpu,
+            notify_cpu: Duration::ZERO,
         });
     }
     let waiting: Vec<_> = sessions
@@ -854,6 +884,7 @@ async fn idle_sessions(
         })
         .collect();
     let calls0 = sidecar.calls().await?;
+    let cpu0 = procfs::cpu_time(sidecar.pid()).unwrap_or_default();
     let start = Instant::now();
     let message = small_email("s00000", 999_999);
     appender
@@ -886,7 +917,11 @@ async fn idle_sessions(
         }
         () = &mut deadline => {}
     }
+    let notify_cpu = procfs::cpu_time(sidecar.pid())
+        .unwrap_or_default()
+        .saturating_sub(cpu0);
     let calls = sidecar.calls().await? - calls0;
+    calls.show("notification");
     drop(clients);
     drop(warmup);
     Ok(SessionFigures {
@@ -895,6 +930,8 @@ async fn idle_sessions(
         notify_all: last - start,
         notified,
         calls,
+        open_cpu,
+        notify_cpu,
     })
 }
 
@@ -1112,6 +1149,7 @@ async fn big_tree(args: &Args) -> Result<Report> {
     let mut subscribed = 0;
     let mut peak = 0;
     let mut cpu = Vec::new();
+    let mut cpu_warm = Vec::new();
     for _ in 0..args.runs.max(1) {
         let mut sidecar = Sidecar::start(&emulator, false).await?;
         let mut client = Client::connect(sidecar.imap).await?;
@@ -1141,7 +1179,13 @@ async fn big_tree(args: &Args) -> Result<Report> {
         let mut client = Client::connect(sidecar.imap).await?;
         client.login("bench", PASSWORD).await?;
         let c3 = sidecar.calls().await?;
+        let cpu0 = procfs::cpu_time(sidecar.pid()).unwrap_or_default();
         let (t, _) = timed_list(&mut client, "LIST \"\" \"*\"").await?;
+        cpu_warm.push(
+            procfs::cpu_time(sidecar.pid())
+                .unwrap_or_default()
+                .saturating_sub(cpu0),
+        );
         let c4 = sidecar.calls().await?;
         list_warm.push(t);
         let delta = c4 - c3;
@@ -1193,6 +1237,12 @@ async fn big_tree(args: &Args) -> Result<Report> {
         "warm LIST (second session), ms",
         ms(median(list_warm)),
         "< 300",
+    );
+    report.figure(
+        "cpu_list_warm_ms",
+        "sidecar CPU, warm LIST, ms",
+        ms(median(cpu_warm)),
+        "",
     );
     report.figure(
         "rest_calls_list_warm",

@@ -84,6 +84,9 @@ async fn run(args: SidecarArgs) -> Result<(), String> {
         "imap.sidecar.limits.connectionsPerUser=100000".to_owned(),
         "imap.sidecar.limits.connectionsPerAddress=100000".to_owned(),
         "imap.sidecar.log.level=warn".to_owned(),
+        // No operations endpoint: its fixed port would collide with another sidecar on the
+        // machine, and the bench reads its counters over the pipe.
+        "imap.sidecar.http.address=".to_owned(),
     ];
     let mut certificate = None;
     if let Some(tls_port) = args.tls_port {

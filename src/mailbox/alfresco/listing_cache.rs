@@ -10,6 +10,11 @@
 //!   generation on, and the generation is part of the key: a listing that began before the
 //!   write is never handed to a request that came after it, so a session always sees its
 //!   own changes.
+//! - Sessions woken by one change announcement (the change hub's count when it arrived) share
+//!   the change check and the listing that follows: both are keyed by the count as well, and
+//!   the first session to ask makes them after the announcement, so they show the announced
+//!   change to every session woken by it. 1 000 idle sessions of one user woken by one APPEND
+//!   cost one check and one listing instead of one of each per session.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -19,6 +24,14 @@ use crate::mailbox::{Listing, MailboxError};
 
 /// Most listed items kept over all cached listings (a listing weighs its item count).
 const MAX_ITEMS: u64 = 200_000;
+
+/// How long a look shared by the sessions woken by one announcement is kept for sessions
+/// still waking up (a bound on memory, not on correctness: such a look is never older than
+/// the announcement that woke the session).
+const ANNOUNCED_TTL: Duration = Duration::from_secs(30);
+
+/// Most change checks kept for sessions woken by one announcement.
+const MAX_CHECKS: u64 = 100_000;
 
 /// Which listing: one user's view of one folder in one mode, as of one generation.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -37,11 +50,28 @@ pub(super) struct SharedListing {
     made: Instant,
 }
 
+/// A change check of one user's folder against one stamp, for the sessions woken by one
+/// announcement.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct CheckKey {
+    listing: ListingKey,
+    stamp: String,
+    announcement: u64,
+}
+
 /// The listings of every user's folders, shared by their sessions.
 pub(crate) struct ListingCache {
     cache: moka::future::Cache<ListingKey, Arc<SharedListing>>,
+    announced: moka::future::Cache<(ListingKey, u64), Arc<SharedListing>>,
+    checks: moka::future::Cache<CheckKey, bool>,
     generations: Mutex<HashMap<String, u64>>,
     ttl: Duration,
+}
+
+fn weight(shared: &Arc<SharedListing>) -> u32 {
+    u32::try_from(shared.listing.items.len())
+        .unwrap_or(u32::MAX)
+        .saturating_add(1)
 }
 
 impl ListingCache {
@@ -50,12 +80,17 @@ impl ListingCache {
         Self {
             cache: moka::future::Cache::builder()
                 .max_capacity(MAX_ITEMS)
-                .weigher(|_: &ListingKey, shared: &Arc<SharedListing>| {
-                    u32::try_from(shared.listing.items.len())
-                        .unwrap_or(u32::MAX)
-                        .saturating_add(1)
-                })
+                .weigher(|_: &ListingKey, shared: &Arc<SharedListing>| weight(shared))
                 .time_to_live(ttl.max(Duration::from_millis(1)))
+                .build(),
+            announced: moka::future::Cache::builder()
+                .max_capacity(MAX_ITEMS)
+                .weigher(|_: &(ListingKey, u64), shared: &Arc<SharedListing>| weight(shared))
+                .time_to_live(ANNOUNCED_TTL)
+                .build(),
+            checks: moka::future::Cache::builder()
+                .max_capacity(MAX_CHECKS)
+                .time_to_live(ANNOUNCED_TTL)
                 .build(),
             generations: Mutex::new(HashMap::new()),
             ttl,
@@ -127,6 +162,55 @@ impl ListingCache {
         // as this one, and is joined.
         self.cache.invalidate(&key).await;
         self.list(key, list).await
+    }
+
+    /// Whether the folder changed since `stamp`, for a session woken by `announcement`:
+    /// one check for all of `key`'s sessions woken with that count, made after it.
+    pub async fn check_announced<C, CF>(
+        &self,
+        key: ListingKey,
+        stamp: &str,
+        announcement: u64,
+        check: C,
+    ) -> Result<bool, MailboxError>
+    where
+        C: FnOnce() -> CF,
+        CF: Future<Output = Result<bool, MailboxError>>,
+    {
+        let key = CheckKey {
+            listing: key,
+            stamp: stamp.to_owned(),
+            announcement,
+        };
+        self.checks
+            .try_get_with(key, check())
+            .await
+            .map_err(|error: Arc<MailboxError>| (*error).clone())
+    }
+
+    /// A listing for a session woken by `announcement`: one listing for all of `key`'s
+    /// sessions woken with that count, begun after it.
+    pub async fn list_announced<L, LF>(
+        &self,
+        key: ListingKey,
+        announcement: u64,
+        list: L,
+    ) -> Result<Arc<SharedListing>, MailboxError>
+    where
+        L: FnOnce() -> LF,
+        LF: Future<Output = Result<Listing, MailboxError>> + Send + 'static,
+    {
+        let making = list();
+        self.announced
+            .try_get_with((key, announcement), async move {
+                let listing = making.await?;
+                Ok(Arc::new(SharedListing {
+                    listing,
+                    made: Instant::now(),
+                }))
+            })
+            .await
+            .map_err(|error: Arc<MailboxError>| (*error).clone())
     }
 
     async fn list<L, LF>(
@@ -246,6 +330,50 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(fresh.listing.stamp, "3:3");
+    }
+
+    #[tokio::test]
+    async fn sessions_woken_by_one_announcement_share_the_check_and_the_listing() {
+        let cache = ListingCache::new(Duration::ZERO);
+        let checks = Arc::new(AtomicUsize::new(0));
+        let listings = Arc::new(AtomicUsize::new(0));
+        let look = |user: &str, announcement: u64| {
+            let key = cache.key(user, "folder", "mixed");
+            let (checks, listings) = (checks.clone(), listings.clone());
+            let cache = &cache;
+            async move {
+                let changed = cache
+                    .check_announced(key.clone(), "1:1", announcement, || async move {
+                        checks.fetch_add(1, Ordering::SeqCst);
+                        Ok(true)
+                    })
+                    .await
+                    .unwrap();
+                assert!(changed);
+                cache
+                    .list_announced(key, announcement, move || async move {
+                        listings.fetch_add(1, Ordering::SeqCst);
+                        Ok(listing("2:2"))
+                    })
+                    .await
+                    .unwrap()
+            }
+        };
+        // One after the other, not at once: sharing does not depend on timing.
+        for _ in 0..5 {
+            assert_eq!(look("alice", 7).await.listing.stamp, "2:2");
+        }
+        assert_eq!(checks.load(Ordering::SeqCst), 1);
+        assert_eq!(listings.load(Ordering::SeqCst), 1);
+        // Another user, and a later announcement, look again.
+        look("bob", 7).await;
+        look("alice", 8).await;
+        assert_eq!(checks.load(Ordering::SeqCst), 3);
+        assert_eq!(listings.load(Ordering::SeqCst), 3);
+        // So does a session after its user's own write (a new generation).
+        cache.wrote("alice");
+        look("alice", 8).await;
+        assert_eq!(listings.load(Ordering::SeqCst), 4);
     }
 
     #[tokio::test]

@@ -357,6 +357,36 @@ impl AlfrescoMailboxes {
         Ok(shared.listing.clone())
     }
 
+    /// The change check of a session woken by `announcement`, shared with this user's other
+    /// sessions woken by it.
+    async fn check_announced(
+        &self,
+        folder: &FolderRef,
+        stamp: &str,
+        announcement: u64,
+    ) -> Result<bool, MailboxError> {
+        let cache = &self.backend.listings;
+        let key = cache.key(&self.user, &folder.id, view_tag(folder.mode));
+        let check = || self.folder_changed_since(&folder.id, stamp);
+        cache.check_announced(key, stamp, announcement, check).await
+    }
+
+    /// The listing of a session woken by `announcement`, shared with this user's other
+    /// sessions woken by it.
+    async fn listing_announced(
+        &self,
+        folder: &FolderRef,
+        announcement: u64,
+    ) -> Result<Listing, MailboxError> {
+        let cache = &self.backend.listings;
+        let key = cache.key(&self.user, &folder.id, view_tag(folder.mode));
+        let this = self.clone_handle();
+        let (id, mode) = (folder.id.clone(), folder.mode);
+        let list = move || async move { this.list_folder(&id, mode).await };
+        let shared = cache.list_announced(key, announcement, list).await?;
+        Ok(shared.listing.clone())
+    }
+
     /// Another handle on this user's repository session (for work that outlives a borrow,
     /// such as a listing other sessions wait for).
     fn clone_handle(&self) -> Self {
@@ -464,6 +494,29 @@ impl Mailboxes for AlfrescoMailboxes {
                 ListingChanges::None
             }),
             Place::Folder(folder) => self.folder_changes(&folder, stamp).await,
+        }
+    }
+
+    async fn changed_since_announced(
+        &self,
+        mailbox: &MailboxInfo,
+        stamp: &str,
+        announcement: u64,
+    ) -> Result<bool, MailboxError> {
+        match Place::of_info(mailbox)? {
+            Place::Trash => self.trash_changed_since(stamp).await,
+            Place::Folder(folder) => self.check_announced(&folder, stamp, announcement).await,
+        }
+    }
+
+    async fn list_announced(
+        &self,
+        mailbox: &MailboxInfo,
+        announcement: u64,
+    ) -> Result<Listing, MailboxError> {
+        match Place::of_info(mailbox)? {
+            Place::Trash => self.list_trash().await,
+            Place::Folder(folder) => self.listing_announced(&folder, announcement).await,
         }
     }
 

@@ -184,12 +184,9 @@ impl FolderCache {
     }
 
     /// Remembers the folder a listing showed under `folder.name` for `user`.
-    async fn remember(&self, user: &str, folder: &Folder) {
+    async fn remember(&self, user: &str, folder: Arc<Folder>) {
         self.named
-            .insert(
-                (user.to_owned(), folder.name.clone()),
-                Arc::new(folder.clone()),
-            )
+            .insert((user.to_owned(), folder.name.clone()), folder)
             .await;
     }
 
@@ -228,6 +225,58 @@ fn hidden_name(name: &str) -> bool {
 /// Folders made by attachment extraction (SEPARATE mode): `Message_<id>.eml-attachments`.
 fn attachments_folder(name: &str) -> bool {
     name.starts_with("Message_") && name.ends_with(".eml-attachments")
+}
+
+/// Which child folders of one folder LIST shows (see
+/// [`AlfrescoMailboxes::visible_children`]).
+struct Shown<'a> {
+    settings: &'a super::settings::BackendSettings,
+    /// The user's listed sites, when the children include a site.
+    sites: Sites,
+    /// The parent is the Sites folder: only the user's sites are shown.
+    sites_root: bool,
+    /// The mount point's path, when the parent is below one.
+    mount_path: Option<&'a [String]>,
+    /// The parent's path below the mount point.
+    below_mount: &'a [String],
+}
+
+impl Shown<'_> {
+    fn shows(&self, n: &Node) -> bool {
+        let shown_site = || self.sites.iter().any(|(_, node)| *node == n.id);
+        if self.sites_root {
+            return shown_site();
+        }
+        if hidden_name(&n.name) || n.node_type == "cm:systemfolder" || attachments_folder(&n.name) {
+            return false;
+        }
+        let component = n.property_str("st:componentId").unwrap_or(&n.name);
+        let unshowable = component.eq_ignore_ascii_case("calendar")
+            || component.eq_ignore_ascii_case("datalists");
+        if unshowable && n.has_aspect("st:siteContainer") {
+            return false;
+        }
+        if is_site(n) && !shown_site() {
+            return false;
+        }
+        match self.mount_path {
+            Some(mount_path) => {
+                let is_path = |path: &[String]| self.is_child_path(mount_path, path, &n.name);
+                !self.settings.excluded.iter().any(|p| is_path(p))
+                    && !is_path(&self.settings.attachments.common_folder)
+            }
+            None => true,
+        }
+    }
+
+    /// Whether `path` is `mount_path`, then the parent's path below the mount, then `name`.
+    fn is_child_path(&self, mount_path: &[String], path: &[String], name: &str) -> bool {
+        let (mount_len, below_len) = (mount_path.len(), self.below_mount.len());
+        path.len() == mount_len + below_len + 1
+            && path[..mount_len] == *mount_path
+            && path[mount_len..mount_len + below_len] == *self.below_mount
+            && path[mount_len + below_len] == name
+    }
 }
 
 impl AlfrescoMailboxes {
@@ -332,9 +381,13 @@ impl AlfrescoMailboxes {
             })
             .collect();
         home.sort_by(|a, b| (a.name != "INBOX", &a.name).cmp(&(b.name != "INBOX", &b.name)));
-        for folder in &home {
-            self.backend.folders.remember(&self.user, folder).await;
-            out.push(self.info_of_folder(folder).await?);
+        for folder in home {
+            let folder = Arc::new(folder);
+            self.backend
+                .folders
+                .remember(&self.user, folder.clone())
+                .await;
+            out.push(self.info_of_folder(&folder).await?);
         }
         for (index, mount) in settings.mounts.iter().enumerate() {
             let root = match self.backend.path_id(&self.session, &mount.path).await {
@@ -347,14 +400,17 @@ impl AlfrescoMailboxes {
                 Err(MailboxError::NotFound | MailboxError::NoPermission(_)) => continue,
                 Err(error) => return Err(error),
             };
-            let folder = Folder {
+            let folder = Arc::new(Folder {
                 name: mount.name.clone(),
                 node,
                 mode: mount.mode,
                 zone: Zone::Mount(index),
                 below_mount: Vec::new(),
-            };
-            self.backend.folders.remember(&self.user, &folder).await;
+            });
+            self.backend
+                .folders
+                .remember(&self.user, folder.clone())
+                .await;
             out.push(self.info_of_folder(&folder).await?);
         }
         out.push(self.trash_info());
@@ -369,6 +425,13 @@ impl AlfrescoMailboxes {
         let Resolved::Folder(parent) = resolved else {
             return Ok(Vec::new());
         };
+        self.children_of_folder(parent).await
+    }
+
+    /// The child mailboxes of a folder. Each child is remembered under its name (one node
+    /// copy for both), and whether it has children comes from its cached listing without
+    /// copying that listing.
+    async fn children_of_folder(&self, parent: &Folder) -> Result<Vec<MailboxInfo>, MailboxError> {
         let nodes = self
             .visible_children(
                 &parent.node.id,
@@ -382,14 +445,17 @@ impl AlfrescoMailboxes {
         for node in nodes {
             let mut below_mount = parent.below_mount.clone();
             below_mount.push(node.name.clone());
-            let folder = Folder {
+            let folder = Arc::new(Folder {
                 name: format!("{}{DELIMITER}{}", parent.name, node.name),
                 node,
                 mode: parent.mode,
                 zone: parent.zone.clone(),
                 below_mount,
-            };
-            self.backend.folders.remember(&self.user, &folder).await;
+            });
+            self.backend
+                .folders
+                .remember(&self.user, folder.clone())
+                .await;
             out.push(self.info_of_folder(&folder).await?);
         }
         Ok(out)
@@ -402,11 +468,10 @@ impl AlfrescoMailboxes {
         &self,
         name: &str,
     ) -> Result<Vec<MailboxInfo>, MailboxError> {
-        if let Some(folder) = self.backend.folders.named(&self.user, name).await {
-            let listed = Resolved::Folder(Box::new((*folder).clone()));
-            if let Ok(children) = self.children_of(&listed).await {
-                return Ok(children);
-            }
+        if let Some(folder) = self.backend.folders.named(&self.user, name).await
+            && let Ok(children) = self.children_of_folder(&folder).await
+        {
+            return Ok(children);
         }
         let resolved = self.resolve(name).await?;
         self.children_of(&resolved).await
@@ -449,8 +514,8 @@ impl AlfrescoMailboxes {
     }
 
     async fn info_of_folder(&self, folder: &Folder) -> Result<MailboxInfo, MailboxError> {
-        let children = self
-            .visible_children(
+        let has_children = self
+            .has_visible_children(
                 &folder.node.id,
                 &folder.zone,
                 &folder.below_mount,
@@ -458,9 +523,9 @@ impl AlfrescoMailboxes {
                 is_sites_root(&folder.node),
             )
             .await
-            .unwrap_or_default();
+            .unwrap_or(false);
         Ok(MailboxInfo {
-            has_children: !children.is_empty(),
+            has_children,
             subscribed_by_default: self.subscribed_by_default(folder).await,
             ..self.bare_info(folder)
         })
@@ -535,46 +600,56 @@ impl AlfrescoMailboxes {
         mode: ViewMode,
         sites_root: bool,
     ) -> Result<Vec<Node>, MailboxError> {
-        let settings = self.settings();
         let nodes = self.child_folders(id).await?;
-        let any_site = nodes.iter().any(is_site);
-        let sites = if any_site && mode != ViewMode::Archive {
+        let shown = self
+            .shown(&nodes, zone, below_mount, mode, sites_root)
+            .await?;
+        Ok(nodes.iter().filter(|n| shown.shows(n)).cloned().collect())
+    }
+
+    /// Whether LIST shows any child folder of a folder (as [`Self::visible_children`], without
+    /// copying them).
+    async fn has_visible_children(
+        &self,
+        id: &str,
+        zone: &Zone,
+        below_mount: &[String],
+        mode: ViewMode,
+        sites_root: bool,
+    ) -> Result<bool, MailboxError> {
+        let nodes = self.child_folders(id).await?;
+        let shown = self
+            .shown(&nodes, zone, below_mount, mode, sites_root)
+            .await?;
+        Ok(nodes.iter().any(|n| shown.shows(n)))
+    }
+
+    /// The rule for which of `nodes` (the child folders of one folder) LIST shows.
+    async fn shown<'a>(
+        &'a self,
+        nodes: &[Node],
+        zone: &Zone,
+        below_mount: &'a [String],
+        mode: ViewMode,
+        sites_root: bool,
+    ) -> Result<Shown<'a>, MailboxError> {
+        let settings = self.settings();
+        let sites = if mode != ViewMode::Archive && nodes.iter().any(is_site) {
             self.listed_sites().await?
         } else {
             Sites::default()
         };
-        let shown_site = |n: &Node| sites.iter().any(|(_, node)| *node == n.id);
-        if sites_root {
-            return Ok(nodes.iter().filter(|n| shown_site(n)).cloned().collect());
-        }
         let mount_path = match zone {
-            Zone::Mount(index) => Some(&settings.mounts[*index].path),
+            Zone::Mount(index) => settings.mounts.get(*index).map(|m| m.path.as_slice()),
             Zone::Home => None,
         };
-        Ok(nodes
-            .iter()
-            .filter(|n| !hidden_name(&n.name) && n.node_type != "cm:systemfolder")
-            .filter(|n| !attachments_folder(&n.name))
-            .filter(|n| {
-                let component = n
-                    .property_str("st:componentId")
-                    .unwrap_or(&n.name)
-                    .to_ascii_lowercase();
-                !(component == "calendar" || component == "datalists")
-                    || !n.has_aspect("st:siteContainer")
-            })
-            .filter(|n| !is_site(n) || shown_site(n))
-            .filter(|n| match mount_path {
-                Some(mount_path) => {
-                    let mut path = mount_path.clone();
-                    path.extend(below_mount.iter().cloned());
-                    path.push(n.name.clone());
-                    !settings.excluded.contains(&path) && settings.attachments.common_folder != path
-                }
-                None => true,
-            })
-            .cloned()
-            .collect())
+        Ok(Shown {
+            settings,
+            sites,
+            sites_root,
+            mount_path,
+            below_mount,
+        })
     }
 
     /// The child folders of a folder (cached briefly per user).
