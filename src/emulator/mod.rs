@@ -11,6 +11,7 @@
 
 pub mod activities;
 mod auth;
+pub mod cache;
 pub mod clock;
 pub mod dictionary;
 pub mod events;
@@ -39,6 +40,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use activities::Activity;
+pub use cache::{CacheStats, PreparedRequest};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use faults::{Fault, FaultId, FaultTiming};
 pub use json::ApiError;
@@ -212,29 +214,31 @@ impl EmulatorHandle {
     }
 
     /// Runs `f` on the repository at the current time (background work due by now runs first).
+    /// Counts as a change: answers prepared before are not served again.
     pub fn with_repository<T>(&self, f: impl FnOnce(&mut Repository) -> T) -> T {
         self.shared.with_repo(|repo, _| f(repo))
     }
 
     /// The ids of the bootstrap folders.
     pub fn well_known(&self) -> WellKnown {
-        self.with_repository(|r| r.well_known().clone())
+        self.shared.view(|r, _| r.well_known().clone())
     }
 
     /// The id of the live node at a `/`-separated path below Company Home
     /// (e.g. `Sites/marketing/documentLibrary`).
     pub fn node_id(&self, path: &str) -> Option<String> {
-        self.with_repository(|r| r.node_by_path(path).map(|n| n.id.clone()))
+        self.shared
+            .view(|r, _| r.node_by_path(path).map(|n| n.id.clone()))
     }
 
     /// A copy of a node (live or in the trashcan).
     pub fn node(&self, id: &str) -> Option<Node> {
-        self.with_repository(|r| r.node(id).cloned())
+        self.shared.view(|r, _| r.node(id).cloned())
     }
 
     /// The names of a folder's live children, in creation order.
     pub fn child_names(&self, id: &str) -> Vec<String> {
-        self.with_repository(|r| {
+        self.shared.view(|r, _| {
             r.live(id)
                 .map(|n| {
                     n.children
@@ -456,23 +460,25 @@ impl EmulatorHandle {
     /// The user's current ticket (each user has one, shared by all their logins), if valid.
     pub fn ticket_of(&self, user: &str) -> Option<String> {
         self.shared
-            .with_repo(|r, now| r.tickets().current(user, now))
+            .with_tickets(|r, now| r.tickets().current(user, now))
     }
 
     /// Issues an OAuth access token for `user`, as the Identity Service would; requests
     /// carrying it as `Authorization: Bearer` act as that user until it is expired.
     pub fn issue_bearer_token(&self, user: &str) -> String {
-        self.with_repository(|r| r.tickets().issue_bearer(user))
+        self.shared
+            .with_tickets(|r, _| r.tickets().issue_bearer(user))
     }
 
     /// Expires an OAuth access token: requests carrying it are answered 401.
     pub fn expire_bearer_token(&self, token: &str) {
-        self.with_repository(|r| r.tickets().expire_bearer(token));
+        self.shared
+            .with_tickets(|r, _| r.tickets().expire_bearer(token));
     }
 
     /// Every activity posted so far, oldest first.
     pub fn activities(&self) -> Vec<Activity> {
-        self.with_repository(|r| r.activities().all().to_vec())
+        self.shared.view(|r, _| r.activities().all().to_vec())
     }
 
     /// The exchanges recorded so far (empty unless recording is on).
@@ -506,6 +512,22 @@ impl EmulatorHandle {
     /// Removes all faults.
     pub fn clear_faults(&self) {
         self.shared.faults.clear();
+    }
+
+    /// Turns the response cache on (the default) or off; see [`cache`].
+    pub fn set_response_cache(&self, enabled: bool) {
+        self.shared.cache.set_enabled(enabled);
+    }
+
+    /// How the response cache has been used so far.
+    pub fn cache_stats(&self) -> CacheStats {
+        self.shared.cache.stats()
+    }
+
+    /// The requests whose answers the cache has prepared so far: sending them again after a
+    /// change prepares the answers for the changed repository before they are asked for.
+    pub fn prepared_requests(&self) -> Vec<PreparedRequest> {
+        self.shared.cache.prepared_requests()
     }
 
     /// Makes `probes/-ready-` answer 200 (true) or 503 (false).

@@ -1,10 +1,17 @@
 //! The state shared by the HTTP handlers and the test handle: the repository behind one mutex,
-//! the clock, the request recorder, injected faults and the probe switches.
+//! the clock, the request recorder, injected faults, the probe switches and the response cache.
+//!
+//! The repository is reached in one of three ways: [`Shared::with_repo`] (a mutable borrow:
+//! every change goes through it, and it moves the cache's [`Generation`] on), [`Shared::view`]
+//! (an immutable borrow, for readers), and [`Shared::with_tickets`] (login and logout, which
+//! change tickets only, and tickets are in no cached answer). Background work that becomes due
+//! (metadata extraction, search catching up) moves the generation on too.
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use chrono::{DateTime, Utc};
 
+use super::cache::{Generation, ResponseCache};
 use super::clock::Clock;
 use super::events::EventJournal;
 use super::faults::Faults;
@@ -33,6 +40,10 @@ pub struct Shared {
     probes: Mutex<Probes>,
     /// Publishes repository events, when a broker is configured.
     events: Mutex<Option<EventJournal>>,
+    /// Prepared answers to read-only requests.
+    pub cache: ResponseCache,
+    /// Moves on with every change to the repository.
+    pub generation: Generation,
 }
 
 impl Shared {
@@ -48,6 +59,8 @@ impl Shared {
                 live: true,
             }),
             events: Mutex::new(None),
+            cache: ResponseCache::default(),
+            generation: Generation::default(),
         }
     }
 
@@ -65,13 +78,24 @@ impl Shared {
         self.repo.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Runs `f` on the repository at the current time: due background work runs first, and
-    /// the changes are committed to the search index after.
-    pub fn with_repo<T>(&self, f: impl FnOnce(&mut Repository, DateTime<Utc>) -> T) -> T {
+    /// The repository at the current time, with the background work due by now done (a change
+    /// the cache hears of).
+    pub fn current(&self) -> (MutexGuard<'_, Repository>, DateTime<Utc>) {
         let now = self.now();
         let mut repo = self.lock();
-        repo.tick(now);
+        if repo.tick(now) {
+            self.generation.bump();
+        }
+        (repo, now)
+    }
+
+    /// Runs `f` on the repository at the current time: due background work runs first, and
+    /// the changes are committed to the search index after. Whatever `f` does counts as a
+    /// change: prepared answers are not served again.
+    pub fn with_repo<T>(&self, f: impl FnOnce(&mut Repository, DateTime<Utc>) -> T) -> T {
+        let (mut repo, now) = self.current();
         let out = f(&mut repo, now);
+        self.generation.bump();
         if !repo.changed().is_empty() {
             let mut events = self.events.lock().unwrap_or_else(|e| e.into_inner());
             if let Some(journal) = events.as_mut() {
@@ -80,6 +104,20 @@ impl Shared {
         }
         repo.commit_at(now);
         out
+    }
+
+    /// Runs `f` on the repository at the current time, for reading only.
+    pub fn view<T>(&self, f: impl FnOnce(&Repository, DateTime<Utc>) -> T) -> T {
+        let (repo, now) = self.current();
+        f(&repo, now)
+    }
+
+    /// Runs `f` on the repository at the current time to issue, check or invalidate tickets,
+    /// which are part of no cached answer (authentication runs for every request), so this is
+    /// not counted as a change. Anything else goes through [`Shared::with_repo`].
+    pub fn with_tickets<T>(&self, f: impl FnOnce(&mut Repository, DateTime<Utc>) -> T) -> T {
+        let (mut repo, now) = self.current();
+        f(&mut repo, now)
     }
 
     /// From now on, publishes an event for every change through `publisher`.

@@ -1,7 +1,14 @@
 //! `bench __emulator`: the embedded Alfresco emulator with one scenario's data, prepared in
 //! memory before it starts answering (nothing is created over HTTP, so the data costs the
 //! sidecar nothing). It answers `touch <node>` (change one document as another user would),
-//! `activities` (how many repository activities were posted) and `quit`.
+//! `activities` (how many repository activities were posted), `cache` (how its response cache
+//! was used) and `quit`.
+//!
+//! Its answers are prepared in advance: the emulator keeps the answer to every read-only
+//! request it has computed (see `alfresco_imap::emulator::cache`), and after each change it
+//! makes itself (`touch`) it sends the requests it has answered so far once more, as the users
+//! who sent them, so the answers for the changed repository are ready before the sidecar asks.
+//! Only reads are sent again, and the sidecar's REST calls are not affected.
 
 use std::process::ExitCode;
 
@@ -105,14 +112,54 @@ async fn run(args: EmulatorArgs) -> Result<(), String> {
     ready.extend(prepare(&handle, &args)?);
     handle.with_repository(Repository::index_now);
     announce_ready(&format_fields(ready));
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .map_err(|e| e.to_string())?;
     let mut touches = 0u32;
     serve_requests(|line| {
         touches += 1;
         let answer = answer(&handle, &line, touches);
-        async move { answer }
+        let prepare = line.starts_with("touch ");
+        let (handle, client) = (&handle, &client);
+        async move {
+            let answer = answer?;
+            if prepare {
+                prepare_again(handle, client).await?;
+            }
+            Ok(answer)
+        }
     })
     .await;
+    let stats = handle.cache_stats();
+    eprintln!(
+        "emulator: response cache: {} hits, {} misses, {} answers prepared",
+        stats.hits, stats.misses, stats.stored
+    );
     handle.shutdown().await;
+    Ok(())
+}
+
+/// Sends every request whose answer the emulator has prepared once more, so that after a
+/// change their answers are computed before they are asked for.
+async fn prepare_again(handle: &EmulatorHandle, client: &reqwest::Client) -> Result<(), String> {
+    // The change is visible to search at once, so the answers prepared now stay valid.
+    handle.with_repository(Repository::index_now);
+    let origin = handle.origin();
+    for request in handle.prepared_requests() {
+        let mut builder = client.request(request.method, format!("{origin}{}", request.uri));
+        if let Some(authorization) = request.authorization {
+            builder = builder.header(reqwest::header::AUTHORIZATION, authorization);
+        }
+        if !request.body.is_empty() {
+            builder = builder
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(request.body);
+        }
+        let response = builder.send().await.map_err(|e| e.to_string())?;
+        response.bytes().await.map_err(|e| e.to_string())?;
+    }
     Ok(())
 }
 
@@ -130,6 +177,14 @@ fn answer(handle: &EmulatorHandle, line: &str, serial: u32) -> Result<String, St
             "count",
             handle.activities().len().to_string(),
         )])),
+        "cache" => {
+            let stats = handle.cache_stats();
+            Ok(format_fields([
+                ("hits", stats.hits.to_string()),
+                ("misses", stats.misses.to_string()),
+                ("prepared", stats.stored.to_string()),
+            ]))
+        }
         other => Err(format!("unknown request {other}")),
     }
 }

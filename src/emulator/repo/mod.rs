@@ -557,17 +557,20 @@ impl Repository {
         });
     }
 
-    /// Runs what is due at `now`: pending extractions, then index updates.
-    pub fn tick(&mut self, now: DateTime<Utc>) {
+    /// Runs what is due at `now`: pending extractions, then index updates. Returns whether
+    /// anything a reader could see changed.
+    pub fn tick(&mut self, now: DateTime<Utc>) -> bool {
         let (due, later): (Vec<_>, Vec<_>) = std::mem::take(&mut self.jobs)
             .into_iter()
             .partition(|j| j.due <= now);
         self.jobs = later;
+        let extracted = !due.is_empty();
         for job in due {
             self.run_extraction(&job);
         }
         self.commit_at(now);
-        self.index.apply_due(now);
+        let indexed = self.index.apply_due(now) > 0;
+        extracted || indexed
     }
 
     fn run_extraction(&mut self, job: &ExtractionJob) {

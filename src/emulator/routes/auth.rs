@@ -29,7 +29,7 @@ pub async fn create_ticket(State(s): State<Arc<Shared>>, body: Bytes) -> Respons
     if user.is_empty() || password.is_empty() {
         return ApiError::invalid_argument("Invalid username or password").into_response();
     }
-    s.with_repo(|repo, now| match repo.check_password(&user, &password) {
+    s.with_tickets(|repo, now| match repo.check_password(&user, &password) {
         Some(canonical) => {
             let ticket = repo.tickets().issue(&canonical, now);
             respond(
@@ -69,7 +69,7 @@ pub async fn validate_ticket(
     headers: HeaderMap,
 ) -> Response {
     let params = Params::parse(q.as_deref());
-    s.call(&headers, &params, |_, _, _| {
+    s.call_on_tickets(&headers, &params, |_, _, _| {
         check_me(&id)?;
         let ticket = ticket_of(&headers, &params)
             .ok_or_else(|| ApiError::invalid_argument("Ticket base authentication required."))?;
@@ -85,7 +85,7 @@ pub async fn delete_ticket(
     headers: HeaderMap,
 ) -> Response {
     let params = Params::parse(q.as_deref());
-    s.call(&headers, &params, |repo, _, _| {
+    s.call_on_tickets(&headers, &params, |repo, _, _| {
         check_me(&id)?;
         let ticket = ticket_of(&headers, &params)
             .ok_or_else(|| ApiError::invalid_argument("Ticket base authentication required."))?;

@@ -37,7 +37,7 @@ pub async fn discovery(
     headers: HeaderMap,
 ) -> Response {
     let params = Params::parse(q.as_deref());
-    s.call(&headers, &params, |_, _, _| {
+    s.read(&headers, &params, |_, _, _| {
         Ok(respond(
             StatusCode::OK,
             &entry(json!({

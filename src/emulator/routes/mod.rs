@@ -20,6 +20,7 @@ use axum::routing::{get, post};
 use chrono::{DateTime, Utc};
 
 use super::auth::{Credentials, parse_credentials};
+use super::cache::{self, Cacheable};
 use super::json::{ApiError, Paging};
 use super::repo::{Actor, Repository};
 use super::state::Shared;
@@ -139,7 +140,56 @@ pub fn authenticate(
 }
 
 impl Shared {
-    /// Runs an authenticated operation and turns its error into Alfresco's error response.
+    /// Who a request authenticates as, and the repository's generation at that moment; `None`
+    /// when it does not authenticate.
+    pub fn identify(&self, headers: &HeaderMap, query: Option<&str>) -> Option<(String, u64)> {
+        let params = Params::parse(query);
+        let (mut repo, now) = self.current();
+        let actor = authenticate(&mut repo, now, headers, &params).ok()?;
+        Some((actor.user, self.generation.current()))
+    }
+
+    /// Runs an authenticated read-only operation and turns its error into Alfresco's error
+    /// response. A successful answer is marked [`Cacheable`]: it may be served again to the
+    /// same user for the same request until the repository changes.
+    pub fn read(
+        &self,
+        headers: &HeaderMap,
+        params: &Params,
+        f: impl FnOnce(&Repository, &Actor, DateTime<Utc>) -> Result<Response, ApiError>,
+    ) -> Response {
+        let (mut repo, now) = self.current();
+        let answer =
+            authenticate(&mut repo, now, headers, params).and_then(|actor| f(&repo, &actor, now));
+        drop(repo);
+        match answer {
+            Ok(mut response) => {
+                if response.status().is_success() {
+                    response.extensions_mut().insert(Cacheable);
+                }
+                response
+            }
+            Err(error) => error.into_response(),
+        }
+    }
+
+    /// Runs an authenticated login or logout operation (tickets only, see
+    /// [`Shared::with_tickets`]) and turns its error into Alfresco's error response.
+    pub fn call_on_tickets(
+        &self,
+        headers: &HeaderMap,
+        params: &Params,
+        f: impl FnOnce(&mut Repository, &Actor, DateTime<Utc>) -> Result<Response, ApiError>,
+    ) -> Response {
+        self.with_tickets(|repo, now| {
+            let actor = authenticate(repo, now, headers, params)?;
+            f(repo, &actor, now)
+        })
+        .unwrap_or_else(IntoResponse::into_response)
+    }
+
+    /// Runs an authenticated operation that may change the repository and turns its error
+    /// into Alfresco's error response.
     pub fn call(
         &self,
         headers: &HeaderMap,
@@ -266,6 +316,10 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(5 * 1024 * 1024 * 1024))
+        .layer(axum::middleware::from_fn_with_state(
+            shared.clone(),
+            cache::serve,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             shared.clone(),
             faults::inject,

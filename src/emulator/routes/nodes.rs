@@ -134,7 +134,7 @@ pub async fn get_node(
     headers: HeaderMap,
 ) -> Response {
     let params = Params::parse(q.as_deref());
-    s.call(&headers, &params, |repo, actor, _| {
+    s.read(&headers, &params, |repo, actor, _| {
         let id = repo.resolve(actor, &id, params.get("relativePath"))?;
         repo.readable(actor, &id)?;
         node_entry(repo, actor, &id, &params, StatusCode::OK)
@@ -195,7 +195,7 @@ pub async fn list_children(
     headers: HeaderMap,
 ) -> Response {
     let params = Params::parse(q.as_deref());
-    s.call(&headers, &params, |repo, actor, _| {
+    s.read(&headers, &params, |repo, actor, _| {
         let paging = params.paging()?;
         let filter = match params.get("where") {
             Some(w) => ChildFilter::parse(w)?,
@@ -466,7 +466,7 @@ pub async fn list_targets(
     headers: HeaderMap,
 ) -> Response {
     let params = Params::parse(q.as_deref());
-    s.call(&headers, &params, |repo, actor, _| {
+    s.read(&headers, &params, |repo, actor, _| {
         let paging = params.paging()?;
         let filter = assoc_type_filter(params.get("where"))?;
         let targets = repo.list_targets(actor, &id, filter.as_deref())?;

@@ -27,7 +27,7 @@ pub async fn get_person(
     headers: HeaderMap,
 ) -> Response {
     let params = Params::parse(q.as_deref());
-    s.call(&headers, &params, |repo, actor, _| {
+    s.read(&headers, &params, |repo, actor, _| {
         let id = person_id(repo, actor, &id)?;
         let person = repo.person(&id).ok_or_else(|| ApiError::not_found(&id))?;
         Ok(respond(
@@ -45,7 +45,7 @@ pub async fn list_people(
     headers: HeaderMap,
 ) -> Response {
     let params = Params::parse(q.as_deref());
-    s.call(&headers, &params, |repo, _, _| {
+    s.read(&headers, &params, |repo, _, _| {
         let paging = params.paging()?;
         let capabilities = params.list("include").iter().any(|i| i == "capabilities");
         let all: Vec<Value> = repo
@@ -78,7 +78,7 @@ pub async fn list_preferences(
     headers: HeaderMap,
 ) -> Response {
     let params = Params::parse(q.as_deref());
-    s.call(&headers, &params, |repo, actor, _| {
+    s.read(&headers, &params, |repo, actor, _| {
         let paging = params.paging()?;
         let id = own_or_admin(repo, actor, &id)?;
         let person = repo.person(&id).ok_or_else(|| ApiError::not_found(&id))?;
@@ -99,7 +99,7 @@ pub async fn get_preference(
     headers: HeaderMap,
 ) -> Response {
     let params = Params::parse(q.as_deref());
-    s.call(&headers, &params, |repo, actor, _| {
+    s.read(&headers, &params, |repo, actor, _| {
         let id = own_or_admin(repo, actor, &id)?;
         let value = repo
             .person(&id)
@@ -156,7 +156,7 @@ pub async fn list_memberships(
     headers: HeaderMap,
 ) -> Response {
     let params = Params::parse(q.as_deref());
-    s.call(&headers, &params, |repo, actor, _| {
+    s.read(&headers, &params, |repo, actor, _| {
         let paging = params.paging()?;
         if params.get("relations").is_some() {
             return Err(ApiError::invalid(
@@ -229,7 +229,7 @@ pub async fn get_membership(
     headers: HeaderMap,
 ) -> Response {
     let params = Params::parse(q.as_deref());
-    s.call(&headers, &params, |repo, actor, _| {
+    s.read(&headers, &params, |repo, actor, _| {
         let id = person_id(repo, actor, &id)?;
         let site = repo
             .site(&site_id)
@@ -313,7 +313,7 @@ pub async fn list_favourites(
     headers: HeaderMap,
 ) -> Response {
     let params = Params::parse(q.as_deref());
-    s.call(&headers, &params, |repo, actor, _| {
+    s.read(&headers, &params, |repo, actor, _| {
         let paging = params.paging()?;
         let id = own_or_admin(repo, actor, &id)?;
         let kinds: Vec<&str> = match params.get("where") {
@@ -348,7 +348,7 @@ pub async fn get_favourite(
     headers: HeaderMap,
 ) -> Response {
     let params = Params::parse(q.as_deref());
-    s.call(&headers, &params, |repo, actor, _| {
+    s.read(&headers, &params, |repo, actor, _| {
         let id = own_or_admin(repo, actor, &id)?;
         let (_, _, v, _) = favourites(repo, actor, &id)
             .into_iter()
@@ -433,7 +433,7 @@ pub async fn list_favourite_sites(
     headers: HeaderMap,
 ) -> Response {
     let params = Params::parse(q.as_deref());
-    s.call(&headers, &params, |repo, actor, _| {
+    s.read(&headers, &params, |repo, actor, _| {
         let paging = params.paging()?;
         let id = own_or_admin(repo, actor, &id)?;
         let all: Vec<Value> = repo
@@ -454,7 +454,7 @@ pub async fn list_activities(
     headers: HeaderMap,
 ) -> Response {
     let params = Params::parse(q.as_deref());
-    s.call(&headers, &params, |repo, actor, _| {
+    s.read(&headers, &params, |repo, actor, _| {
         let paging = params.paging()?;
         let id = own_or_admin(repo, actor, &id)?;
         let who = params.get("who");

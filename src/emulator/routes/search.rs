@@ -98,7 +98,7 @@ pub async fn search(
     body: Bytes,
 ) -> Response {
     let params = Params::parse(q.as_deref());
-    s.call(&headers, &params, |repo, actor, _| {
+    s.read(&headers, &params, |repo, actor, _| {
         let req: Value = serde_json::from_slice(&body)
             .map_err(|_| ApiError::invalid_argument("Could not read content from HTTP request body"))?;
         let obj = req.as_object().ok_or_else(|| bad("The search request must be an object"))?;

@@ -41,7 +41,7 @@ pub async fn list(
     headers: HeaderMap,
 ) -> Response {
     let params = Params::parse(q.as_deref());
-    s.call(&headers, &params, |repo, actor, _| {
+    s.read(&headers, &params, |repo, actor, _| {
         let paging = params.paging()?;
         if params.get("relations").is_some() {
             return Err(ApiError::invalid(
@@ -115,7 +115,7 @@ pub async fn get(
     headers: HeaderMap,
 ) -> Response {
     let params = Params::parse(q.as_deref());
-    s.call(&headers, &params, |repo, actor, _| {
+    s.read(&headers, &params, |repo, actor, _| {
         if params.get("relations").is_some() {
             return Err(ApiError::invalid(
                 "relations are not supported by the emulator",
@@ -139,7 +139,7 @@ pub async fn containers(
     headers: HeaderMap,
 ) -> Response {
     let params = Params::parse(q.as_deref());
-    s.call(&headers, &params, |repo, actor, _| {
+    s.read(&headers, &params, |repo, actor, _| {
         let paging = params.paging()?;
         let site = visible_site(repo, actor, &id)?;
         Ok(respond(
@@ -157,7 +157,7 @@ pub async fn container(
     headers: HeaderMap,
 ) -> Response {
     let params = Params::parse(q.as_deref());
-    s.call(&headers, &params, |repo, actor, _| {
+    s.read(&headers, &params, |repo, actor, _| {
         let site = visible_site(repo, actor, &id)?;
         let found = containers_of(repo, site)
             .into_iter()

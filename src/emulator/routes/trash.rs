@@ -21,7 +21,7 @@ pub async fn list(
     headers: HeaderMap,
 ) -> Response {
     let params = Params::parse(q.as_deref());
-    s.call(&headers, &params, |repo, actor, _| {
+    s.read(&headers, &params, |repo, actor, _| {
         let paging = params.paging()?;
         let view = NodeView::new(&params.list("include"), &[]);
         let all: Vec<Value> = repo
@@ -41,7 +41,7 @@ pub async fn get(
     headers: HeaderMap,
 ) -> Response {
     let params = Params::parse(q.as_deref());
-    s.call(&headers, &params, |repo, actor, _| {
+    s.read(&headers, &params, |repo, actor, _| {
         let node = repo.deleted_node(actor, &id)?;
         let view = NodeView::new(&params.list("include"), &[]).full();
         Ok(respond(

@@ -30,6 +30,8 @@ pub struct Doc {
     pub parent: Option<String>,
     /// Lower-cased full text of the content, when it is text or an e-mail.
     pub text: Option<String>,
+    /// The words of `text`, split once when the document is indexed.
+    pub words: Vec<String>,
     /// Creation order.
     pub seq: u64,
 }
@@ -59,6 +61,7 @@ impl Doc {
                 None
             }
         });
+        let text = text.map(|t| t.to_lowercase());
         Self {
             id: node.id.clone(),
             name: node.name.clone(),
@@ -66,7 +69,8 @@ impl Doc {
             aspects: node.aspects.clone(),
             props,
             parent: node.parent.clone(),
-            text: text.map(|t| t.to_lowercase()),
+            words: text.as_deref().map(tokens).unwrap_or_default(),
+            text,
             seq: node.seq,
         }
     }
@@ -83,6 +87,8 @@ struct Pending {
 #[derive(Debug, Default)]
 pub struct Index {
     docs: BTreeMap<String, Doc>,
+    /// Node ids in index order (creation order), kept as documents come and go.
+    order: BTreeMap<u64, String>,
     pending: Vec<Pending>,
     last_tx: u64,
 }
@@ -93,30 +99,41 @@ impl Index {
         self.pending.push(Pending { due, id, doc });
     }
 
-    /// Applies every queued change that is due.
-    pub fn apply_due(&mut self, now: DateTime<Utc>) {
+    /// Applies every queued change that is due; returns how many there were.
+    pub fn apply_due(&mut self, now: DateTime<Utc>) -> usize {
         let (due, later): (Vec<_>, Vec<_>) = std::mem::take(&mut self.pending)
             .into_iter()
             .partition(|p| p.due <= now);
         self.pending = later;
+        let applied = due.len();
         for p in due {
             self.last_tx += 1;
             match p.doc {
                 Some(doc) => {
-                    self.docs.insert(p.id, doc);
+                    let seq = doc.seq;
+                    if let Some(old) = self.docs.insert(p.id.clone(), doc)
+                        && old.seq != seq
+                    {
+                        self.order.remove(&old.seq);
+                    }
+                    self.order.insert(seq, p.id);
                 }
                 None => {
-                    self.docs.remove(&p.id);
+                    if let Some(old) = self.docs.remove(&p.id) {
+                        self.order.remove(&old.seq);
+                    }
                 }
             }
         }
+        applied
     }
 
     /// The indexed documents in index order (creation order).
     pub fn docs(&self) -> Vec<&Doc> {
-        let mut docs: Vec<&Doc> = self.docs.values().collect();
-        docs.sort_by_key(|d| d.seq);
-        docs
+        self.order
+            .values()
+            .filter_map(|id| self.docs.get(id))
+            .collect()
     }
 
     /// The id of the last transaction the index has applied.
@@ -166,13 +183,37 @@ fn is_wildcard(value: &str) -> bool {
 /// Tokenised ("contains") match of a query value against a text field.
 fn text_matches(value: &str, quoted: bool, text: &str) -> bool {
     if is_wildcard(value) && !quoted {
-        return glob(value, text) || tokens(text).iter().any(|t| glob(value, t));
+        return wildcard_matches(value, text, || tokens(text));
     }
+    words_match(value, quoted, &tokens(text))
+}
+
+/// [`text_matches`] against a text already lower-cased and split into `words`.
+fn indexed_text_matches(value: &str, quoted: bool, text: &str, words: &[String]) -> bool {
+    if is_wildcard(value) && !quoted {
+        return wildcard_matches(value, text, || words.to_vec());
+    }
+    words_match(value, quoted, words)
+}
+
+/// A wildcard value matches the whole text or one of its words. `*word*` (the form the
+/// sidecar sends) is a substring test: any word containing it lies within the whole text.
+fn wildcard_matches(value: &str, text: &str, words: impl FnOnce() -> Vec<String>) -> bool {
+    if let Some(inner) = value.strip_prefix('*').and_then(|v| v.strip_suffix('*'))
+        && !inner.is_empty()
+        && !is_wildcard(inner)
+    {
+        return text.to_lowercase().contains(&inner.to_lowercase());
+    }
+    glob(value, text) || words().iter().any(|t| glob(value, t))
+}
+
+/// The non-wildcard match: every word of the value (in sequence, for a quoted phrase).
+fn words_match(value: &str, quoted: bool, have: &[String]) -> bool {
     let wanted = tokens(value);
     if wanted.is_empty() {
         return false;
     }
-    let have = tokens(text);
     if quoted && wanted.len() > 1 {
         return have.windows(wanted.len()).any(|w| w == wanted.as_slice());
     }
@@ -196,7 +237,7 @@ fn term_matches(term: &Term, doc: &Doc) -> bool {
         Field::Text => doc
             .text
             .as_deref()
-            .is_some_and(|text| text_matches(&term.value, term.quoted, text)),
+            .is_some_and(|text| indexed_text_matches(&term.value, term.quoted, text, &doc.words)),
         Field::Property(name) => {
             let Some(value) = doc.props.get(name) else {
                 return false;
@@ -291,6 +332,7 @@ mod tests {
             props,
             parent: Some("p1".into()),
             text: text.map(str::to_lowercase),
+            words: text.map(|t| tokens(&t.to_lowercase())).unwrap_or_default(),
             seq: 1,
         }
     }
