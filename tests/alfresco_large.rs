@@ -10,6 +10,13 @@
 //! `multipart/mixed` of the `multipart/alternative` description and the document, base64),
 //! and a stored e-mail whose size changed after it was listed (answered as a removed message
 //! before any literal is written).
+//!
+//! The other way, an APPEND of a 200 MB message goes to `alfresco-imap serve` in a child
+//! process (the emulator in this process keeps what it is sent, so this process's heap says
+//! nothing): the product's peak resident memory (`VmHWM`, reset before the APPEND) must rise
+//! less than 32 MB, the stored content and its extracted attachment must have the exact length
+//! and SHA-256 over REST, and no spool file may be left, after success, after an upload the
+//! repository refused, and after a client that went away in the middle of its literal.
 
 mod common;
 
@@ -19,6 +26,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use alfresco_imap::emulator::EmulatorHandle;
 use common::alfresco::{AlfrescoServer, options, settings, tagged};
 use common::client::GUARD;
+use common::product::{ProductProcess, eventually, fast_emulator};
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
@@ -244,6 +252,7 @@ async fn large_bodies_are_streamed_with_bounded_memory() {
         a_stored_e_mail_of_200_mb().await;
         a_document_of_200_mb_attached_to_its_generated_message().await;
         an_e_mail_whose_size_changed_is_answered_as_removed().await;
+        an_append_of_200_mb_is_streamed_to_the_repository().await;
     })
     .await
     .expect("the large-body cases finish (a guard against hangs, not a timing assertion)");
@@ -384,4 +393,266 @@ async fn an_e_mail_whose_size_changed_is_answered_as_removed() {
         "{answer}"
     );
     assert!(!answer.contains('{'), "no literal was started: {answer}");
+}
+
+// ---------------------------------------------------------------------------------------
+// APPEND of a 200 MB message
+
+/// The most the product's resident memory may rise while a 200 MB message is APPENDed.
+const APPEND_BOUND_KIB: u64 = 32 * 1024;
+
+/// 57 bytes, 76 base64 characters: one line of the attachment.
+fn attachment_unit() -> Vec<u8> {
+    (0u8..57)
+        .map(|b| b.wrapping_mul(37).wrapping_add(11))
+        .collect()
+}
+
+const ATTACHMENT_LINES: u64 = (BIG - 1024) / 78;
+
+/// The header and first parts of the large message, up to its attachment's base64 lines.
+const LARGE_HEAD: &[u8] = b"From: Alice <alice@example.com>\r\nTo: bob@example.com\r\n\
+Subject: a large append\r\nMessage-ID: <large-append@example.com>\r\nMIME-Version: 1.0\r\n\
+Content-Type: multipart/mixed; boundary=\"big\"\r\n\r\n--big\r\nContent-Type: text/plain\r\n\r\n\
+The data is attached.\r\n--big\r\nContent-Type: application/octet-stream\r\n\
+Content-Disposition: attachment; filename=\"data.bin\"\r\nContent-Transfer-Encoding: base64\r\n\r\n";
+const LARGE_TAIL: &[u8] = b"--big--\r\n";
+
+impl Reader {
+    /// A connection to `address`, logged in as `user` (whose password is the same).
+    async fn connect(address: std::net::SocketAddr, user: &str) -> Self {
+        let stream = TcpStream::connect(address).await.expect("connect");
+        let mut reader = Reader {
+            stream: BufReader::with_capacity(64 * 1024, stream),
+        };
+        reader.line().await;
+        reader.command(&format!("a LOGIN {user} {user}"), "a").await;
+        reader
+    }
+
+    /// Starts an APPEND of `length` bytes to INBOX and waits for the continuation.
+    async fn start_append(&mut self, tag: &str, length: u64) {
+        self.send(&format!("{tag} APPEND INBOX {{{length}}}")).await;
+        let line = self.line().await;
+        assert!(line.starts_with("+ "), "no continuation: {line}");
+    }
+
+    async fn write(&mut self, bytes: &[u8]) {
+        self.stream.get_mut().write_all(bytes).await.expect("send");
+    }
+}
+
+/// The large message, piece by piece: the head, the attachment's lines, the tail.
+fn large_message_pieces() -> impl Iterator<Item = Vec<u8>> {
+    use base64::Engine as _;
+    let line = format!(
+        "{}\r\n",
+        base64::engine::general_purpose::STANDARD.encode(attachment_unit())
+    );
+    let block: Vec<u8> = line.as_bytes().repeat(840);
+    let blocks = ATTACHMENT_LINES / 840;
+    let rest = usize::try_from(ATTACHMENT_LINES % 840).unwrap();
+    std::iter::once(LARGE_HEAD.to_vec())
+        .chain((0..blocks).map(move |_| block.clone()))
+        .chain(std::iter::once(line.as_bytes().repeat(rest)))
+        .chain(std::iter::once(LARGE_TAIL.to_vec()))
+}
+
+fn large_message_len() -> u64 {
+    LARGE_HEAD.len() as u64 + ATTACHMENT_LINES * 78 + LARGE_TAIL.len() as u64
+}
+
+/// A message of `len` bytes (a header, then filler lines), for the spool cases.
+fn plain_message(len: usize) -> Vec<u8> {
+    let mut message = b"Subject: spooled\r\n\r\n".to_vec();
+    while message.len() < len {
+        message.extend_from_slice(
+            b"0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrst\r\n",
+        );
+    }
+    message.truncate(len);
+    message
+}
+
+/// The files in the spool directory.
+fn spooled(dir: &std::path::Path) -> Vec<String> {
+    match std::fs::read_dir(dir) {
+        Ok(entries) => entries
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+/// Length and SHA-256 of a node's content, read over REST as `alice`.
+async fn content_over_rest(emulator: &EmulatorHandle, id: &str) -> (u64, String) {
+    let url = format!("{}/nodes/{id}/content", emulator.core_url());
+    let response = reqwest::Client::new()
+        .get(url)
+        .basic_auth("alice", Some("alice"))
+        .send()
+        .await
+        .expect("content request");
+    assert_eq!(response.status(), 200);
+    let mut hash = Sha256::new();
+    let mut length = 0u64;
+    let mut stream = response.bytes_stream();
+    while let Some(chunk) = futures::StreamExt::next(&mut stream).await {
+        let chunk = chunk.expect("content");
+        hash.update(&chunk);
+        length += chunk.len() as u64;
+    }
+    (length, hex(&hash.finalize()))
+}
+
+async fn an_append_of_200_mb_is_streamed_to_the_repository() {
+    let mut options = fast_emulator();
+    options.record = true;
+    let emulator = alfresco_imap::emulator::spawn(options)
+        .await
+        .expect("emulator starts");
+    let spool = tempfile::tempdir().expect("spool directory");
+    let spool_dir = spool.path().join("spool");
+    let spool_define = format!("imap.sidecar.spool.dir={}", spool_dir.display());
+    let product = ProductProcess::spawn(
+        emulator.addr().port(),
+        &[
+            "imap.sidecar.limits.appendLimit=268435456",
+            "imap.sidecar.limits.appendBudget=536870912",
+            &spool_define,
+        ],
+    )
+    .await;
+    let inbox = emulator
+        .node_id("Imap Home/alice/INBOX")
+        .expect("alice's INBOX");
+    let before: Vec<String> = emulator.child_names(&inbox);
+    let mut alice = Reader::connect(product.address, "alice").await;
+
+    // The APPEND, measured.
+    let length = large_message_len();
+    let rss = product.status_kib("VmRSS").expect("VmRSS");
+    std::fs::write(format!("/proc/{}/clear_refs", product.pid()), b"5").expect("reset VmHWM");
+    alice.start_append("b", length).await;
+    let mut hash = Sha256::new();
+    let mut sent = 0u64;
+    for piece in large_message_pieces() {
+        for chunk in piece.chunks(64 * 1024) {
+            hash.update(chunk);
+            alice.write(chunk).await;
+            sent += chunk.len() as u64;
+        }
+    }
+    assert_eq!(sent, length);
+    alice.write(b"\r\n").await;
+    let answer = alice.until_tagged("b").await;
+    let peak = product.status_kib("VmHWM").expect("VmHWM");
+    let rise = peak.saturating_sub(rss);
+    eprintln!(
+        "APPEND of {length} bytes: the product's peak resident memory rose {rise} KiB \
+         (resident before: {rss} KiB, peak: {peak} KiB)"
+    );
+    assert!(answer.starts_with("b OK [APPENDUID "), "{answer}");
+    assert!(
+        rise < APPEND_BOUND_KIB,
+        "resident memory rose {rise} KiB during the APPEND"
+    );
+    // Removed once the command is answered.
+    eventually("the spool is empty", || spooled(&spool_dir).is_empty()).await;
+
+    // Stored exactly, and its attachment extracted exactly.
+    let names = emulator.child_names(&inbox);
+    let new: Vec<&String> = names.iter().filter(|n| !before.contains(n)).collect();
+    assert_eq!(
+        new.len(),
+        2,
+        "the message and its attachments folder: {new:?}"
+    );
+    let stored = new
+        .iter()
+        .find(|n| n.ends_with(".eml"))
+        .expect("the stored message");
+    let stored_id = emulator
+        .node_id(&format!("Imap Home/alice/INBOX/{stored}"))
+        .expect("stored node");
+    assert_eq!(
+        content_over_rest(&emulator, &stored_id).await,
+        (length, hex(&hash.finalize()))
+    );
+    let attachment_id = emulator
+        .node_id(&format!(
+            "Imap Home/alice/INBOX/{stored}-attachments/data.bin"
+        ))
+        .expect("the extracted attachment");
+    let unit = attachment_unit();
+    assert_eq!(
+        content_over_rest(&emulator, &attachment_id).await,
+        (
+            ATTACHMENT_LINES * 57,
+            pattern_sha256(&unit, ATTACHMENT_LINES * 57)
+        )
+    );
+
+    // Its summary was kept at APPEND: FETCH of its structure downloads nothing.
+    let uid = answer
+        .split_whitespace()
+        .nth(4)
+        .and_then(|u| u.trim_end_matches(']').parse::<u32>().ok())
+        .unwrap_or_else(|| panic!("no UID in {answer}"));
+    let _ = emulator.take_recorded();
+    alice.command("c SELECT INBOX", "c").await;
+    let fetched = alice
+        .command(
+            &format!("d UID FETCH {uid} (RFC822.SIZE BODYSTRUCTURE)"),
+            "d",
+        )
+        .await;
+    assert!(
+        fetched.contains(&format!("RFC822.SIZE {length}")),
+        "{fetched}"
+    );
+    assert!(
+        fetched.contains("(\"application\" \"octet-stream\" NIL NIL NIL \"base64\" 209714152 "),
+        "{fetched}"
+    );
+    let downloads = emulator
+        .take_recorded()
+        .iter()
+        .filter(|e| e.request.path.ends_with("/content"))
+        .count();
+    assert_eq!(downloads, 0, "FETCH downloaded the appended message");
+
+    // An upload the repository refuses: NO, nothing stored, nothing left in the spool.
+    let message = plain_message(3 * 1024 * 1024);
+    let refuse = emulator
+        .add_fault(alfresco_imap::emulator::Fault::status(Some("POST"), "/children", 507).times(1));
+    alice.start_append("e", message.len() as u64).await;
+    alice.write(&message).await;
+    alice.write(b"\r\n").await;
+    let answer = alice.until_tagged("e").await;
+    emulator.remove_fault(refuse);
+    assert!(answer.starts_with("e NO [OVERQUOTA]"), "{answer}");
+    assert_eq!(emulator.child_names(&inbox), names);
+    // Removed once the command is answered.
+    eventually("the spool is empty", || spooled(&spool_dir).is_empty()).await;
+
+    // A client that goes away in the middle of its literal.
+    let mut gone = Reader::connect(product.address, "alice").await;
+    gone.start_append("f", message.len() as u64).await;
+    gone.write(&message[..1024 * 1024]).await;
+    eventually("the literal is being spooled", || {
+        spooled(&spool_dir).len() == 1
+    })
+    .await;
+    drop(gone);
+    eventually("the spool file is removed", || {
+        spooled(&spool_dir).is_empty()
+    })
+    .await;
+    assert_eq!(emulator.child_names(&inbox), names);
+
+    drop(alice);
+    let output = product.stop().await;
+    assert!(!output.contains("panicked"), "{output}");
+    emulator.shutdown().await;
 }

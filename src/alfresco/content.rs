@@ -10,6 +10,7 @@
 use std::fmt;
 use std::path::PathBuf;
 use std::pin::Pin;
+use std::sync::Arc;
 
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
@@ -120,13 +121,42 @@ impl Download {
 }
 
 /// Where the bytes of an upload come from.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum UploadContent {
     /// Bytes in memory.
     Bytes(Bytes),
     /// A file, streamed (opened again if the upload has to be resent after a ticket renewal;
     /// it must not change meanwhile).
     File(PathBuf),
+    /// Bytes made by a source, streamed (made again if the upload has to be resent).
+    Source(Arc<dyn UploadSource>),
+}
+
+impl PartialEq for UploadContent {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Self::Bytes(a), Self::Bytes(b)) => a == b,
+            (Self::File(a), Self::File(b)) => a == b,
+            (Self::Source(a), Self::Source(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        }
+    }
+}
+
+/// How much of a file is read at a time for an upload: each read is a trip to the blocking
+/// pool, so pieces much larger than the default 4 KiB keep a large upload fast.
+const UPLOAD_PIECE: usize = 256 * 1024;
+
+/// A stream of upload bytes.
+pub type UploadStream = Pin<Box<dyn Stream<Item = std::io::Result<Bytes>> + Send>>;
+
+/// Makes the bytes of an upload, once for each attempt: an upload is resent from its source
+/// (never from a copy in memory) after a ticket renewal or a lost answer.
+pub trait UploadSource: Send + Sync + fmt::Debug {
+    /// How many bytes every stream it opens yields.
+    fn length(&self) -> u64;
+    /// Opens a new stream of the bytes.
+    fn open(&self) -> futures::future::BoxFuture<'static, std::io::Result<UploadStream>>;
 }
 
 /// A new file to upload (`POST nodes/{id}/children`, multipart/form-data).
@@ -224,8 +254,12 @@ impl Upload {
                     .await
                     .map_err(RestError::Upload)?;
                 let length = file.metadata().await.map_err(RestError::Upload)?.len();
-                let stream = tokio_util::io::ReaderStream::new(file);
+                let stream = tokio_util::io::ReaderStream::with_capacity(file, UPLOAD_PIECE);
                 Part::stream_with_length(reqwest::Body::wrap_stream(stream), length)
+            }
+            UploadContent::Source(source) => {
+                let stream = source.open().await.map_err(RestError::Upload)?;
+                Part::stream_with_length(reqwest::Body::wrap_stream(stream), source.length())
             }
         };
         let part = part

@@ -58,7 +58,10 @@ mod trashcan;
 
 pub use auth::CreatedTicket;
 pub use client::AlfrescoClient;
-pub use content::{ByteRange, ContentRange, ContentStream, Download, Upload, UploadContent};
+pub use content::{
+    ByteRange, ContentRange, ContentStream, Download, Upload, UploadContent, UploadSource,
+    UploadStream,
+};
 pub use discovery::{ModuleInfo, RepositoryInfo, StatusInfo, VersionInfo};
 pub use error::{AuthLoss, ErrorResponse, RestError};
 pub use metrics::{CallStats, MetricsSnapshot, RestMetrics, StatusClass};

@@ -111,19 +111,63 @@ fn summary_key(node_id: &str, identity: &str, pin: Option<&[u8]>) -> String {
     format!("{node_id}:{identity}:{pin}")
 }
 
+/// The longest header block of an APPENDed message that is kept with its summary; a message
+/// with a longer one is summarised again when it is first fetched.
+pub const APPENDED_HEADER_MAX: u64 = 1024 * 1024;
+
 /// Keeps the summary of a message just appended, so that searching and fetching its header
 /// never download it again. Only for messages served as stored: a generated message (one
-/// with pinned inputs) is summarised from what it is rendered into.
-pub async fn remember_appended(ctx: &ServerContext, item: &crate::mailbox::Item, bytes: &[u8]) {
+/// with pinned inputs) is summarised from what it is rendered into. The summary was computed
+/// while the message was uploaded; only its header block is read (from the spool file for a
+/// large message).
+pub async fn remember_appended(
+    ctx: &ServerContext,
+    item: &crate::mailbox::Item,
+    request: &crate::mailbox::AppendRequest,
+) {
     if item.pin.is_some() {
         return;
     }
+    let Some(summary) = request.summary.get().await else {
+        return;
+    };
+    let header_len = summary.header_len();
+    if header_len > APPENDED_HEADER_MAX || header_len > request.body.len() {
+        return;
+    }
+    let header = match read_prefix(&request.body, header_len).await {
+        Ok(header) => header,
+        Err(error) => {
+            tracing::warn!(%error, "could not read the header of an APPENDed message");
+            return;
+        }
+    };
     let key = summary_key(&item.node_id, &item.identity, None);
-    let info = Arc::new(MessageInfo::of(bytes));
+    let info = Arc::new(MessageInfo {
+        summary: (*summary).clone(),
+        header,
+    });
     if let Err(error) = ctx.store.put_summary(&key, &info.to_bytes()).await {
         tracing::warn!(%error, "could not keep a message summary");
     }
     ctx.messages.insert(key, info).await;
+}
+
+/// The first `len` bytes of a message body.
+async fn read_prefix(body: &crate::mailbox::MessageBody, len: u64) -> std::io::Result<Bytes> {
+    use tokio::io::AsyncReadExt;
+    let len = usize::try_from(len).map_err(std::io::Error::other)?;
+    match body {
+        crate::mailbox::MessageBody::Memory(bytes) => Ok(bytes.slice(..len.min(bytes.len()))),
+        crate::mailbox::MessageBody::File { path, .. } => {
+            let mut prefix = vec![0u8; len];
+            tokio::fs::File::open(path)
+                .await?
+                .read_exact(&mut prefix)
+                .await?;
+            Ok(Bytes::from(prefix))
+        }
+    }
 }
 
 /// The info of a message: from memory, the state store, from the backend when it knows the

@@ -19,6 +19,7 @@ use chrono::{DateTime, FixedOffset, Utc};
 use futures::Stream;
 use zeroize::Zeroizing;
 
+use crate::message::MessageSummary;
 use crate::state::{Flags, MailboxKey};
 
 /// The hierarchy delimiter of every mailbox name.
@@ -287,6 +288,66 @@ impl MessageBody {
     }
 }
 
+/// The summary of an APPENDed message, computed once on the blocking pool while the message
+/// is uploaded, and awaited by whoever needs it (attachment extraction, and the session, which
+/// keeps it so that FETCH and SEARCH never download the message again). A spooled message is
+/// summarised from a read-only map of its file, never read into memory
+/// ([`crate::message::summarize_file`]).
+#[derive(Clone)]
+pub struct PendingSummary(
+    futures::future::Shared<futures::future::BoxFuture<'static, Option<Arc<MessageSummary>>>>,
+);
+
+impl PendingSummary {
+    /// Starts summarising `body`.
+    pub fn start(body: &MessageBody) -> Self {
+        let task = match body.clone() {
+            MessageBody::Memory(bytes) => {
+                tokio::task::spawn_blocking(move || Ok(crate::message::summarize(&bytes)))
+            }
+            MessageBody::File { path, .. } => tokio::task::spawn_blocking(move || {
+                crate::message::summarize_file(&std::fs::File::open(path)?)
+            }),
+        };
+        let future: futures::future::BoxFuture<'static, Option<Arc<MessageSummary>>> =
+            Box::pin(async move {
+                match task.await {
+                    Ok(Ok(summary)) => Some(Arc::new(summary)),
+                    Ok(Err(error)) => {
+                        tracing::warn!(%error, "cannot summarise an APPENDed message");
+                        None
+                    }
+                    Err(error) => {
+                        tracing::warn!(%error, "summarising an APPENDed message failed");
+                        None
+                    }
+                }
+            });
+        Self(futures::FutureExt::shared(future))
+    }
+
+    /// A summary known already.
+    pub fn ready(summary: MessageSummary) -> Self {
+        let summary = Some(Arc::new(summary));
+        let future: futures::future::BoxFuture<'static, Option<Arc<MessageSummary>>> =
+            Box::pin(futures::future::ready(summary));
+        Self(futures::FutureExt::shared(future))
+    }
+
+    /// The summary; `None` when the message could not be read.
+    pub async fn get(&self) -> Option<Arc<MessageSummary>> {
+        self.0.clone().await
+    }
+}
+
+impl fmt::Debug for PendingSummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("PendingSummary")
+            .field(&self.0.peek().map(|s| s.is_some()))
+            .finish()
+    }
+}
+
 /// An APPEND.
 #[derive(Debug, Clone)]
 pub struct AppendRequest {
@@ -296,6 +357,8 @@ pub struct AppendRequest {
     pub flags: Flags,
     /// The date the client gave.
     pub internal_date: Option<DateTime<FixedOffset>>,
+    /// The message's summary, being computed.
+    pub summary: PendingSummary,
 }
 
 /// Where a node that left a listing went.

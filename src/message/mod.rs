@@ -10,6 +10,7 @@
 mod envelope;
 mod header;
 mod header_writer;
+mod mapped;
 pub mod metadata;
 mod mime_fields;
 mod parser;
@@ -21,6 +22,7 @@ pub mod transfer;
 pub mod virtual_message;
 
 pub use envelope::parse_address_list;
+pub use mapped::summarize_file;
 pub use summary::{
     AddressFields, EnvelopeFields, MessageSummary, MimeFields, PartKind, PartSummary,
     SUMMARY_VERSION, SummaryError, Text, header_end, summarize,

@@ -15,7 +15,11 @@
 //!   Content-Type present, or a part of a multipart);
 //! - nesting stops at 100 levels and 10 000 parts; deeper structures stay opaque.
 //!
-//! The parser works on the whole message in memory and never panics on any input.
+//! The parser works on the message as one byte slice and never panics on any input. The
+//! slice may be a memory map of a file: [`summarize_paged`] reports the ranges it has read, so
+//! that the caller can let those pages go, and reads the slice from front to back (the part
+//! tree first, then line counts and decoded sizes, one part after the other), so a message much
+//! larger than memory needs only a window of it resident at a time.
 
 use super::envelope;
 use super::header::{self, FieldBuilder};
@@ -34,12 +38,27 @@ const BOUNDARY_LINE_MAX: usize = 80 + 4;
 
 /// Computes the summary of a message.
 pub fn summarize(message: &[u8]) -> MessageSummary {
+    summarize_paged(message, &mut |_| {})
+}
+
+/// How much of the message is read between two reports to the pager.
+pub const PAGE_WINDOW: usize = 4 * 1024 * 1024;
+
+/// Computes the summary of a message, calling `done_with` with ranges of `message` that have
+/// been read and are not needed again soon (they may still be read again: a pager that drops
+/// them must keep them readable, as a memory map of a file does).
+pub fn summarize_paged(
+    message: &[u8],
+    done_with: &mut dyn FnMut(std::ops::Range<usize>),
+) -> MessageSummary {
     let mut parser = Parser {
         data: message,
         nodes: vec![Node::new(None, 0, 0)],
         boundaries: Vec::new(),
         current: 0,
         pos: 0,
+        released: 0,
+        done_with,
     };
     parser.run();
     parser.finish()
@@ -141,9 +160,21 @@ struct Parser<'a> {
     boundaries: Vec<Boundary>,
     current: usize,
     pos: usize,
+    /// Where the last range reported to `done_with` ended.
+    released: usize,
+    done_with: &'a mut dyn FnMut(std::ops::Range<usize>),
 }
 
 impl Parser<'_> {
+    /// The parser has read up to `at`: everything a window before it is reported as done.
+    fn reached(&mut self, at: usize) {
+        let keep_from = at.saturating_sub(PAGE_WINDOW);
+        if keep_from >= self.released + PAGE_WINDOW {
+            (self.done_with)(self.released..keep_from);
+            self.released = keep_from;
+        }
+    }
+
     fn run(&mut self) {
         let mut next = Next::Header;
         loop {
@@ -262,6 +293,7 @@ impl Parser<'_> {
             if blank_line_seen {
                 break;
             }
+            self.reached(self.pos);
             let line = header::line_at(self.data, self.pos);
             let len = line.end - line.start;
             self.node().header_size += len;
@@ -399,6 +431,7 @@ impl Parser<'_> {
         let start = self.pos;
         let mut line_start = start;
         loop {
+            self.reached(line_start);
             if let Some(found) = self.boundary_at(line_start) {
                 let (body_end, newline) = if line_start == start {
                     (start, 0)
@@ -466,34 +499,25 @@ impl Parser<'_> {
         }
     }
 
-    fn finish(self) -> MessageSummary {
+    fn finish(mut self) -> MessageSummary {
         let data = self.data;
-        let nodes = self.nodes;
-        // Line counts of nested parts overlap: count them from one index of the LF positions.
-        let line_feeds: Vec<usize> = data
-            .iter()
-            .enumerate()
-            .filter_map(|(i, &b)| (b == b'\n').then_some(i))
-            .collect();
-        let lines_in = |start: usize, end: usize| {
-            line_feeds.partition_point(|&p| p < end) - line_feeds.partition_point(|&p| p < start)
-        };
+        (self.done_with)(self.released..self.pos.min(data.len()));
+        let nodes = std::mem::take(&mut self.nodes);
+        let lines = LineCounts::of(data, &nodes, &mut *self.done_with);
+        let binary_sizes = decoded_sizes(data, &nodes, &mut *self.done_with);
         let parts = nodes
             .iter()
-            .map(|node| {
+            .zip(binary_sizes)
+            .map(|(node, binary_size)| {
                 let body_start = node.header_start + node.header_size;
                 let body_end = body_start + node.body_size;
-                let body = data.get(body_start..body_end).unwrap_or_default();
                 let kind = kind_of(node);
-                let binary_size = match kind {
-                    PartKind::Multipart => None,
-                    _ => transfer::decoded_len(node.mime.encoding.as_ref(), body),
-                };
                 PartSummary {
                     header_start: node.header_start as u64,
                     body_start: body_start as u64,
                     body_end: body_end as u64,
-                    body_lines: u32::try_from(lines_in(body_start, body_end)).unwrap_or(u32::MAX),
+                    body_lines: u32::try_from(lines.between(body_start, body_end))
+                        .unwrap_or(u32::MAX),
                     has_blank_line: node.has_blank_line,
                     kind,
                     children: node
@@ -516,6 +540,89 @@ impl Parser<'_> {
             parts,
         }
     }
+}
+
+/// Line feeds before each part boundary, counted in one pass from the front: the line count of
+/// a body is the difference between its end's and its start's (nested bodies overlap, so each
+/// is not counted on its own).
+struct LineCounts {
+    /// Sorted offsets and the line feeds before each.
+    before: Vec<(usize, usize)>,
+}
+
+impl LineCounts {
+    fn of(data: &[u8], nodes: &[Node], done_with: &mut dyn FnMut(std::ops::Range<usize>)) -> Self {
+        let mut offsets: Vec<usize> = nodes
+            .iter()
+            .flat_map(|node| {
+                let start = node.header_start + node.header_size;
+                [start, start + node.body_size]
+            })
+            .map(|offset| offset.min(data.len()))
+            .collect();
+        offsets.sort_unstable();
+        offsets.dedup();
+        let mut before = Vec::with_capacity(offsets.len());
+        let mut at = 0;
+        let mut count = 0;
+        for offset in offsets {
+            while at < offset {
+                let end = offset.min(at + PAGE_WINDOW);
+                count += data
+                    .get(at..end)
+                    .unwrap_or_default()
+                    .iter()
+                    .filter(|&&b| b == b'\n')
+                    .count();
+                done_with(at..end);
+                at = end;
+            }
+            before.push((offset, count));
+        }
+        Self { before }
+    }
+
+    /// Line feeds in `start..end`, both offsets of part boundaries.
+    fn between(&self, start: usize, end: usize) -> usize {
+        let at = |offset: usize| {
+            let i = self.before.partition_point(|&(o, _)| o < offset);
+            self.before.get(i).map(|&(_, count)| count).unwrap_or(0)
+        };
+        at(end).saturating_sub(at(start))
+    }
+}
+
+/// The decoded size of every part's body (`None` for multiparts and undecodable bodies), each
+/// body read once from front to back in windows.
+fn decoded_sizes(
+    data: &[u8],
+    nodes: &[Node],
+    done_with: &mut dyn FnMut(std::ops::Range<usize>),
+) -> Vec<Option<u64>> {
+    nodes
+        .iter()
+        .map(|node| {
+            if kind_of(node) == PartKind::Multipart {
+                return None;
+            }
+            let start = (node.header_start + node.header_size).min(data.len());
+            let end = (start + node.body_size).min(data.len());
+            let encoding = transfer::TransferEncoding::of(node.mime.encoding.as_ref());
+            if encoding == transfer::TransferEncoding::Identity {
+                return Some((end - start) as u64);
+            }
+            let mut decoder = transfer::StreamDecoder::new(encoding);
+            let mut counted = transfer::Counted::default();
+            let mut at = start;
+            while at < end {
+                let next = end.min(at + PAGE_WINDOW);
+                decoder.push(data.get(at..next).unwrap_or_default(), &mut counted);
+                done_with(at..next);
+                at = next;
+            }
+            decoder.finish(&mut counted).then_some(counted.0)
+        })
+        .collect()
 }
 
 fn is_message_root(nodes: &[Node], node: &Node) -> bool {

@@ -69,11 +69,15 @@ impl Drop for Reservation {
     }
 }
 
+/// Bytes collected before a write to the spool file: each write is a trip to the blocking
+/// pool, so the literal's pieces (as small as the socket reads) are written in larger ones.
+const WRITE_BUFFER: usize = 256 * 1024;
+
 /// A literal being written to a spool file.
 #[derive(Debug)]
 pub struct Spool {
     file: NamedTempFile,
-    writer: tokio::fs::File,
+    writer: tokio::io::BufWriter<tokio::fs::File>,
     written: u64,
     expected: u64,
     failed: bool,
@@ -90,13 +94,21 @@ pub struct Spooled {
 }
 
 impl Spool {
-    /// Creates a spool file of `expected` bytes in `dir`.
+    /// Creates a spool file of `expected` bytes in `dir` (made, private to this user, if it
+    /// does not exist). The file is readable and writable by this user only, and is removed
+    /// when the [`Spool`] or the [`Spooled`] made from it is dropped, whatever the command's
+    /// outcome (stored, refused, failed, or the client gone in the middle of the literal).
     pub fn create(dir: &Path, expected: u64, reservation: Reservation) -> std::io::Result<Self> {
-        std::fs::create_dir_all(dir)?;
-        let file = tempfile::Builder::new()
-            .prefix("append-")
-            .tempfile_in(dir)?;
-        let writer = tokio::fs::File::from_std(file.reopen()?);
+        create_private_dir(dir)?;
+        let mut builder = tempfile::Builder::new();
+        builder.prefix("append-");
+        #[cfg(unix)]
+        builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600));
+        let file = builder.tempfile_in(dir)?;
+        let writer = tokio::io::BufWriter::with_capacity(
+            WRITE_BUFFER,
+            tokio::fs::File::from_std(file.reopen()?),
+        );
         Ok(Self {
             file,
             writer,
@@ -133,6 +145,15 @@ impl Spool {
     }
 }
 
+/// Creates `dir` and its missing parents, accessible to this user only.
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
 impl Spooled {
     /// The message body for the backend.
     pub fn body(&self) -> MessageBody {
@@ -167,6 +188,26 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_spool_file_is_removed_when_its_literal_is_abandoned() {
+        let dir = tempfile::tempdir().unwrap();
+        let spool_dir = dir.path().join("spool");
+        let budget = AppendBudget::new(1000);
+        let mut spool = Spool::create(&spool_dir, 10, budget.reserve(10).unwrap()).unwrap();
+        spool.write(b"01234").await;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&spool_dir).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o700);
+        }
+        assert_eq!(std::fs::read_dir(&spool_dir).unwrap().count(), 1);
+        // The client went away in the middle of the literal.
+        drop(spool);
+        assert_eq!(std::fs::read_dir(&spool_dir).unwrap().count(), 0);
+        assert_eq!(budget.in_use(), 0);
+    }
+
+    #[tokio::test]
     async fn spool_round_trip() {
         let dir = tempfile::tempdir().unwrap();
         let budget = AppendBudget::new(1000);
@@ -175,6 +216,12 @@ mod tests {
         spool.write(b"56789").await;
         let spooled = spool.finish().await.unwrap();
         assert_eq!(std::fs::read(spooled.path()).unwrap(), b"0123456789");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode(&spooled.path()), 0o600);
+        }
         let path = spooled.path();
         drop(spooled);
         assert!(!path.exists());

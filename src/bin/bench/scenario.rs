@@ -965,6 +965,8 @@ struct Transfer {
     append: Duration,
     appended: u64,
     append_rise_kib: u64,
+    /// The sidecar's CPU time during the APPEND (zero for Dovecot).
+    append_cpu: Duration,
 }
 
 async fn transfer(address: SocketAddr, pid: Option<u32>, append_bytes: u64) -> Result<Transfer> {
@@ -991,12 +993,15 @@ async fn transfer(address: SocketAddr, pid: Option<u32>, append_bytes: u64) -> R
     if let Some(pid) = pid {
         procfs::reset_peak(pid);
     }
+    let cpu = || pid.and_then(procfs::cpu_time).unwrap_or_default();
+    let cpu0 = cpu();
     let start = Instant::now();
     client
         .append("INBOX", append_bytes, fill_padding)
         .await?
         .ok("APPEND")?;
     let append = start.elapsed();
+    let append_cpu = cpu().saturating_sub(cpu0);
     let append_rise_kib = rise(pid, before);
     let _ = client.command("LOGOUT").await;
     Ok(Transfer {
@@ -1006,6 +1011,7 @@ async fn transfer(address: SocketAddr, pid: Option<u32>, append_bytes: u64) -> R
         append,
         appended: append_bytes,
         append_rise_kib,
+        append_cpu,
     })
 }
 
@@ -1022,6 +1028,7 @@ async fn large_file(args: &Args, with_dovecot: bool) -> Result<Report> {
     let mut appends = Vec::new();
     let mut fetch_rise = Vec::new();
     let mut append_rise = Vec::new();
+    let mut append_cpu = Vec::new();
     let mut fetched = 0;
     let mut calls = Vec::new();
     let mut peak = 0;
@@ -1040,6 +1047,7 @@ async fn large_file(args: &Args, with_dovecot: bool) -> Result<Report> {
         appends.push(t.append);
         fetch_rise.push(t.fetch_rise_kib);
         append_rise.push(t.append_rise_kib);
+        append_cpu.push(t.append_cpu);
         let _ = t.appended;
     }
     emulator.stop().await;
@@ -1066,6 +1074,12 @@ async fn large_file(args: &Args, with_dovecot: bool) -> Result<Report> {
         "append_mb_s",
         "APPEND throughput, MB/s",
         format!("{append_rate:.0}"),
+        "",
+    );
+    report.figure(
+        "append_cpu_ms",
+        "sidecar CPU during APPEND, ms",
+        ms(median(append_cpu)),
         "",
     );
     report.figure(

@@ -12,7 +12,7 @@ use imap_types::response::Code;
 use crate::imap::flags;
 use crate::imap::output::Responder;
 use crate::imap::session::{CommandResult, Completion, Failure, Session};
-use crate::mailbox::{AppendRequest, MailboxError, MessageBody};
+use crate::mailbox::{AppendRequest, MailboxError, MessageBody, PendingSummary};
 use crate::state::NewMessage;
 
 impl Session {
@@ -58,15 +58,16 @@ impl Session {
         if body.is_empty() {
             return Err(Failure::no("CANNOT", "An empty message cannot be stored"));
         }
+        // Summarised while it is uploaded; a spooled message is never read into memory.
+        let summary = PendingSummary::start(&body);
         let request = AppendRequest {
             body,
             flags: flags.clone(),
             internal_date: date.map(|d| d.as_ref().to_owned()),
+            summary,
         };
         let item = account.mailboxes.append(&info, &request).await?;
-        if let MessageBody::Memory(bytes) = &request.body {
-            crate::imap::messages::remember_appended(&self.ctx, &item, bytes).await;
-        }
+        crate::imap::messages::remember_appended(&self.ctx, &item, &request).await;
         let store = self.ctx.store.as_ref();
         let record = store.open_mailbox(&key, &info.name).await?;
         let user = account.mailboxes.user().to_owned();

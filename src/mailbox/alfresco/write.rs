@@ -282,8 +282,7 @@ impl AlfrescoMailboxes {
             upload = upload.property(key, clean(&value));
         }
         let node = self.upload_new(&folder.node.id, upload).await?;
-        self.extract_attachments(&folder, &node, &request.body)
-            .await;
+        self.extract_attachments(&folder, &node, request).await;
         item_of(&node, folder.mode, None)
             .ok_or_else(|| MailboxError::Internal("the stored e-mail is not listed".into()))
     }
@@ -923,12 +922,14 @@ impl AlfrescoMailboxes {
 
     /// Attachment extraction on APPEND (`imap.attachments.mode`); a failure is logged, the
     /// message stays stored.
-    async fn extract_attachments(&self, folder: &Folder, message: &Node, body: &MessageBody) {
+    async fn extract_attachments(&self, folder: &Folder, message: &Node, request: &AppendRequest) {
         let settings = self.settings();
         if !settings.attachments.enabled {
             return;
         }
-        if let Err(error) = super::attachments::extract(self, folder, message, body).await {
+        let extracted =
+            super::attachments::extract(self, folder, message, &request.body, &request.summary);
+        if let Err(error) = extracted.await {
             tracing::warn!(%error, "attachment extraction failed; the message is stored");
         }
     }
