@@ -5,8 +5,8 @@ mod common;
 
 use std::time::Duration;
 
-use alfresco_imap::emulator::Fault;
-use common::alfresco::{AlfrescoServer, exists, tagged};
+use alfresco_imap::emulator::{Exchange, Fault};
+use common::alfresco::{AlfrescoServer, exists, fetched_uids, tagged};
 
 const NODE: (&str, &str) = ("GET", "/nodes/{nodeId}");
 const CHILDREN: (&str, &str) = ("GET", "/nodes/{nodeId}/children");
@@ -211,4 +211,177 @@ async fn a_recent_listing_is_reused_only_while_the_folder_is_unchanged() {
     let after = third.command(&select).await;
     assert_eq!(exists(&after), shown + 1, "{after}");
     assert_eq!(file_listings(&server, &folder), before + 1);
+}
+
+/// One recorded request as `METHOD route?param=value`: node ids become `{id}` and only the
+/// parameters that say what was asked for (`relativePath`, `where`, `maxItems`) are kept.
+fn described(exchange: &Exchange) -> String {
+    let request = &exchange.request;
+    let path = request
+        .path
+        .split_once("/versions/1")
+        .map(|(_, route)| route)
+        .unwrap_or(&request.path);
+    let mut segments = Vec::new();
+    let mut after_nodes = false;
+    for segment in path.split('/') {
+        let id = after_nodes && !segment.starts_with('-');
+        segments.push(if id { "{id}" } else { segment });
+        after_nodes = segment == "nodes";
+    }
+    let mut text = format!("{} {}", request.method, segments.join("/"));
+    let kept: Vec<String> = request
+        .query
+        .iter()
+        .filter(|(k, _)| matches!(k.as_str(), "relativePath" | "where" | "maxItems"))
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    if !kept.is_empty() {
+        text.push('?');
+        text.push_str(&kept.join("&"));
+    }
+    text
+}
+
+/// The requests recorded since the last call.
+fn requests_since(server: &AlfrescoServer) -> Vec<String> {
+    server
+        .emulator
+        .take_recorded()
+        .iter()
+        .map(described)
+        .collect()
+}
+
+/// Issue 7's cold budget: LOGIN and SELECT of a site folder with empty caches make only the
+/// calls they need. LOGIN finds the home and its root in one lookup and leaves INBOX and the
+/// special folders to the first look into the home; SELECT looks the folder up with the
+/// mount's path in one call, skips what only LIST shows (children, favourite sites), and
+/// finds and lists the repository's templates folder in one call. A second session reuses
+/// what the first one learnt.
+#[tokio::test]
+async fn a_cold_login_and_select_make_only_the_calls_they_need() {
+    let server = AlfrescoServer::start().await;
+    let _ = requests_since(&server);
+    let mut first = server.login("alice").await;
+    assert_eq!(
+        requests_since(&server),
+        [
+            "POST /tickets",
+            "GET /people/-me-",
+            "GET /nodes/-root-?relativePath=Imap Home/alice",
+        ]
+    );
+    let select = format!("s SELECT \"{DOCLIB_MAILBOX}\"");
+    let answer = first.command(&select).await;
+    assert!(tagged(&answer).starts_with("s OK"), "{answer}");
+    assert_eq!(
+        requests_since(&server),
+        [
+            "GET /nodes/-root-?relativePath=Sites/marketing/documentLibrary",
+            "GET /nodes/-root-/children?maxItems=100&where=(isFile=true)&relativePath=Data Dictionary/Imap Configs/Templates",
+            "GET /nodes/{id}/children?maxItems=1000&where=(isFile=true)",
+        ]
+    );
+
+    let mut second = server.login("alice").await;
+    let again = second.command(&select).await;
+    assert_eq!(exists(&again), exists(&answer));
+    assert_eq!(
+        requests_since(&server),
+        [
+            "POST /tickets",
+            "GET /people/-me-",
+            "GET /nodes/{id}?relativePath=alice",
+            "GET /nodes/-root-?relativePath=Sites/marketing/documentLibrary",
+            "GET /nodes/{id}/children?maxItems=1&where=(isFile=true)",
+        ]
+    );
+}
+
+/// INBOX and the special folders are made the first time a session looks into the home
+/// (here LIST), not at LOGIN: a missing one is still created, once per login.
+#[tokio::test]
+async fn missing_special_folders_are_made_when_the_home_is_first_looked_into() {
+    let server = AlfrescoServer::start().await;
+    let junk = server.id("Imap Home/alice/Junk");
+    server
+        .emulator
+        .delete_node(&junk, "alice", true)
+        .expect("Junk deleted");
+    let mut c = server.login("alice").await;
+    let answer = c.command(&format!("s SELECT \"{DOCLIB_MAILBOX}\"")).await;
+    assert!(tagged(&answer).starts_with("s OK"), "{answer}");
+    assert!(!server.names("Imap Home/alice").contains(&"Junk".to_owned()));
+    let list = c.command("l LIST \"\" \"%\"").await;
+    assert!(
+        list.contains("* LIST (\\HasNoChildren \\Junk) \"/\" Junk\r\n"),
+        "{list}"
+    );
+    assert!(server.names("Imap Home/alice").contains(&"Junk".to_owned()));
+    let _ = requests_since(&server);
+    let list = c.command("m LIST \"\" \"%\"").await;
+    assert!(tagged(&list).starts_with("m OK"), "{list}");
+    assert!(
+        !requests_since(&server)
+            .iter()
+            .any(|r| r.starts_with("POST")),
+        "nothing is created twice"
+    );
+}
+
+/// NOOP after one document changed (issue 7) read the whole folder again. The change check
+/// lists files newest first, so when the folder holds as many files as before, the files
+/// modified since the last listing are read on their own (one call) and applied to it: the
+/// session ends up exactly where a full listing would have put it.
+#[tokio::test]
+async fn a_noop_after_one_change_reads_only_the_changed_document() {
+    let server = AlfrescoServer::start().await;
+    let folder = "Sites/marketing/documentLibrary/Campaigns/Spring 2026";
+    let mailbox = format!("\"Alfresco IMAP/{folder}\"");
+    let document = server.id(&format!("{folder}/Spring Campaign Brief.docx"));
+    let mut c = server.login("alice").await;
+    let answer = c.command(&format!("s SELECT {mailbox}")).await;
+    assert!(tagged(&answer).starts_with("s OK"), "{answer}");
+    let shown = exists(&answer);
+    assert!(shown >= 2, "{answer}");
+    let before = fetched_uids(&c.command("f UID FETCH 1:* (UID)").await);
+
+    server
+        .emulator
+        .set_property(
+            &document,
+            "cm:title",
+            serde_json::json!("Spring Campaign Brief, revised"),
+            "alice",
+        )
+        .expect("title changed");
+    let _ = requests_since(&server);
+    let noop = c.command("n NOOP").await;
+    assert!(tagged(&noop).starts_with("n OK"), "{noop}");
+    assert_eq!(
+        requests_since(&server),
+        [
+            "GET /nodes/{id}/children?maxItems=1&where=(isFile=true)",
+            "GET /nodes/{id}/children?maxItems=100&where=(isFile=true)",
+            "GET /nodes/{id}",
+        ],
+        "the check, the changed files, where the old message's node is"
+    );
+    // The changed document is a new message (its identity changed): the old UID is
+    // expunged and a new one exists.
+    assert!(noop.contains(" EXPUNGE\r\n"), "{noop}");
+    assert!(noop.contains(&format!("* {shown} EXISTS\r\n")), "{noop}");
+    let after = fetched_uids(&c.command("g UID FETCH 1:* (UID)").await);
+    assert_eq!(after.len(), before.len());
+    assert!(after.iter().max() > before.iter().max());
+
+    // A full listing in a new session shows the same messages.
+    let mut fresh = server.login("alice").await;
+    let answer = fresh.command(&format!("s SELECT {mailbox}")).await;
+    assert_eq!(exists(&answer), shown);
+    assert_eq!(
+        fetched_uids(&fresh.command("f UID FETCH 1:* (UID)").await),
+        after
+    );
 }

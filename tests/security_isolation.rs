@@ -599,7 +599,7 @@ async fn hostile_text_reaches_the_repository_only_as_escaped_values() {
         ),
         (
             format!("{}e OK [READ-WRITE] SELECT completed\r\n", selected(0, "", 1)),
-            vec![by_path(ALLOWED), folders(ALLOWED), files(ALLOWED)],
+            vec![by_path(ALLOWED), files(ALLOWED)],
         ),
         (
             "f OK RENAME completed\r\n".into(),
@@ -635,7 +635,7 @@ async fn hostile_text_reaches_the_repository_only_as_escaped_values() {
                 "{}j OK [READ-WRITE] SELECT completed\r\n",
                 selected(6, "* OK [UNSEEN 3] First unseen\r\n", 7)
             ),
-            vec![by_path("INBOX"), folders("INBOX"), files("INBOX")],
+            vec![by_path("INBOX"), files("INBOX")],
         ),
         (
             "* SEARCH\r\nk OK SEARCH completed\r\n".into(),

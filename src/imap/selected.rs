@@ -13,7 +13,7 @@ use imap_types::sequence::SequenceSet;
 use super::flags::flags_to_fetch;
 use super::output::{FetchItem, FetchOutput, Output, Responder, SendError};
 use super::sequence::{Ranges, compact};
-use crate::mailbox::{Item, ItemRef, MailboxInfo, Mailboxes, Presence};
+use crate::mailbox::{Item, ItemRef, Listing, ListingChanges, MailboxInfo, Mailboxes, Presence};
 use crate::state::{
     Flags, ListedItem, MailboxId, MailboxKey, ModSeq, StateStore, Uid, View, ViewEntry, reconcile,
 };
@@ -115,8 +115,8 @@ impl Selected {
         now: DateTime<Utc>,
     ) -> Result<(Self, Opened), crate::imap::session::Failure> {
         let record = store.open_mailbox(&key, &info.name).await?;
-        let listing = account.list_to_open(&info).await?;
-        let listed = listed_items(&listing.items);
+        let mut listing = account.list_to_open(&info).await?;
+        let listed = take_listed_items(&mut listing.items);
         let view = reconcile(store, record.id, account.user(), &listed, !read_only).await?;
         let mut selected = Self {
             info,
@@ -163,7 +163,21 @@ impl Selected {
         let due = now.signed_duration_since(self.listed_at) >= resync_after;
         let mut list = how == Sync::Full || (how == Sync::Check && due);
         if how == Sync::Check && !list {
-            list = account.changed_since(&self.info, &self.stamp).await?;
+            match account.changes_since(&self.info, &self.stamp).await? {
+                ListingChanges::None => {}
+                ListingChanges::Unknown => list = true,
+                ListingChanges::Nodes { changed, stamp } => match self.patched(changed, stamp) {
+                    // The listing as it is now, without listing the folder again; the full
+                    // resync stays due as before.
+                    Some(listing) => {
+                        let listed_at = self.listed_at;
+                        self.apply_listing(account, store, listing, listed_at)
+                            .await?;
+                        return Ok(());
+                    }
+                    None => list = true,
+                },
+            }
         }
         if !list {
             let changes = store
@@ -196,7 +210,50 @@ impl Selected {
         now: DateTime<Utc>,
     ) -> Result<(), crate::imap::session::Failure> {
         let listing = account.list(&self.info).await?;
-        let listed = listed_items(&listing.items);
+        self.apply_listing(account, store, listing, now).await
+    }
+
+    /// The last listing with `changed` applied (see [`ListingChanges::Nodes`]); `None` when
+    /// a changed node is one this session has not seen, which only a full listing places.
+    fn patched(&self, changed: Vec<(String, Option<Item>)>, stamp: String) -> Option<Listing> {
+        // Each changed node with its item now, and whether this session has seen it.
+        let mut changed: HashMap<String, (Option<Item>, bool)> = changed
+            .into_iter()
+            .map(|(node, item)| (node, (item, false)))
+            .collect();
+        let mut items = Vec::with_capacity(self.messages.len() + self.new.len());
+        for message in self.messages.iter().chain(self.new.iter()) {
+            if message.expunged {
+                continue;
+            }
+            match changed.get_mut(&message.item.node_id) {
+                Some((now, seen)) => {
+                    *seen = true;
+                    items.extend(now.take());
+                }
+                None => items.push(message.item.clone()),
+            }
+        }
+        if changed.values().any(|(_, seen)| !seen) {
+            return None;
+        }
+        Some(Listing {
+            items,
+            stamp,
+            complete: true,
+        })
+    }
+
+    /// Takes in a listing of the mailbox as it is now: new UIDs, flag changes, messages
+    /// that left.
+    async fn apply_listing(
+        &mut self,
+        account: &dyn Mailboxes,
+        store: &dyn StateStore,
+        mut listing: Listing,
+        now: DateTime<Utc>,
+    ) -> Result<(), crate::imap::session::Failure> {
+        let listed = take_listed_items(&mut listing.items);
         let view = reconcile(
             store,
             self.mailbox_id,
@@ -480,6 +537,21 @@ pub fn listed_items(items: &[Item]) -> Vec<ListedItem> {
             arrival: item.arrival,
             imported_flags: item.imported_flags.clone(),
             pin: item.pin.clone(),
+        })
+        .collect()
+}
+
+/// The reconcile input for a listing the caller owns: the pins are moved out of the items,
+/// not copied (a message keeps the pin stored with its UID, never the listing's).
+fn take_listed_items(items: &mut [Item]) -> Vec<ListedItem> {
+    items
+        .iter_mut()
+        .map(|item| ListedItem {
+            node_id: item.node_id.clone(),
+            identity: item.identity.clone(),
+            arrival: item.arrival,
+            imported_flags: item.imported_flags.clone(),
+            pin: item.pin.take(),
         })
         .collect()
 }

@@ -199,6 +199,25 @@ pub struct Listing {
     pub complete: bool,
 }
 
+/// What changed in a mailbox since a listing (see [`Mailboxes::changes_since`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ListingChanges {
+    /// Certainly nothing.
+    None,
+    /// Only these nodes changed, and no node arrived or left: each node id with its item as
+    /// the mailbox shows it now (`None`: the mailbox no longer shows it). Applied to the last
+    /// listing, they make the current one, whose stamp is `stamp`. A node the last listing
+    /// did not show means the caller must list the mailbox in full after all.
+    Nodes {
+        /// The changed nodes.
+        changed: Vec<(String, Option<Item>)>,
+        /// The stamp of the listing they make.
+        stamp: String,
+    },
+    /// Something changed that only a full listing shows.
+    Unknown,
+}
+
 /// A message as the session knows it: enough for the backend to find its bytes again.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ItemRef {
@@ -345,6 +364,14 @@ pub trait Mailboxes: Send + Sync + 'static {
     /// but case-sensitively: `foo` does not find `Foo`.
     async fn mailbox(&self, name: &str) -> Result<MailboxInfo, MailboxError>;
 
+    /// The mailbox called `name`, as [`Mailboxes::mailbox`], for opening it (SELECT, EXAMINE,
+    /// STATUS): only its name, key, special use and rights are meant to be used. A backend may
+    /// leave out what costs repository calls and only LIST shows (`has_children` and
+    /// `subscribed_by_default` are then `false`).
+    async fn mailbox_to_open(&self, name: &str) -> Result<MailboxInfo, MailboxError> {
+        self.mailbox(name).await
+    }
+
     /// Names whose whole subtree is subscribed by default (the IMAP home, favourite sites).
     async fn default_subscription_roots(&self) -> Result<Vec<String>, MailboxError>;
 
@@ -394,6 +421,21 @@ pub trait Mailboxes: Send + Sync + 'static {
     /// call). `false` means certainly unchanged.
     async fn changed_since(&self, mailbox: &MailboxInfo, stamp: &str)
     -> Result<bool, MailboxError>;
+
+    /// What changed in `mailbox` since the listing that produced `stamp`: nothing, only
+    /// some known nodes (their new items), or something a full listing must find. The
+    /// default asks [`Mailboxes::changed_since`] and never names nodes.
+    async fn changes_since(
+        &self,
+        mailbox: &MailboxInfo,
+        stamp: &str,
+    ) -> Result<ListingChanges, MailboxError> {
+        Ok(if self.changed_since(mailbox, stamp).await? {
+            ListingChanges::Unknown
+        } else {
+            ListingChanges::None
+        })
+    }
 
     /// Where nodes that left a listing went (see [`Presence`]), in the order given.
     async fn presence(

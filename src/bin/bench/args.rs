@@ -17,6 +17,9 @@ pub enum ScenarioName {
     Mix,
     /// `SEARCH TEXT` in the big folder, answered through the repository's index (issue 10).
     SearchText,
+    /// Instructions per command of a big-folder sync, the sidecar under callgrind (not run
+    /// unless named).
+    Instructions,
 }
 
 /// `bench [scenario...] [options]`: runs the scenarios (all when none is named) and prints a
@@ -73,8 +76,13 @@ impl Args {
             ScenarioName::Mix,
             ScenarioName::SearchText,
         ];
-        all.into_iter()
+        let mut selected: Vec<ScenarioName> = all
+            .into_iter()
             .filter(|s| self.scenarios.is_empty() || self.scenarios.contains(s))
-            .collect()
+            .collect();
+        if self.scenarios.contains(&ScenarioName::Instructions) {
+            selected.push(ScenarioName::Instructions);
+        }
+        selected
     }
 }

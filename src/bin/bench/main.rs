@@ -16,6 +16,7 @@ mod client;
 mod dovecot;
 mod emulator_role;
 mod error;
+mod instructions;
 mod procfs;
 mod report;
 mod scenario;

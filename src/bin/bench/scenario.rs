@@ -89,6 +89,11 @@ async fn run_scenario(scenario: ScenarioName, args: &Args, dovecot: bool) -> Res
                 reports.push(search_text(count, args).await?);
             }
         }
+        ScenarioName::Instructions => {
+            for &count in &args.folder_docs {
+                reports.push(crate::instructions::instructions(count).await?);
+            }
+        }
     }
     Ok(reports)
 }
@@ -97,7 +102,7 @@ async fn run_scenario(scenario: ScenarioName, args: &Args, dovecot: bool) -> Res
 
 /// Starts the emulator with one scenario's data, pinned to the last CPU when there are two
 /// or more and `taskset` exists.
-async fn start_emulator(setup: &[String]) -> Result<Worker> {
+pub(crate) async fn start_emulator(setup: &[String]) -> Result<Worker> {
     let cpus = (procfs::cpus() >= 2 && std::path::Path::new("/usr/bin/taskset").exists())
         .then(|| (procfs::cpus() - 1).to_string());
     let launch = Launch {
@@ -108,14 +113,14 @@ async fn start_emulator(setup: &[String]) -> Result<Worker> {
     Worker::start(emulator_role::ROLE, setup, &launch).await
 }
 
-fn words(text: &str) -> Vec<String> {
+pub(crate) fn words(text: &str) -> Vec<String> {
     text.split_whitespace().map(str::to_owned).collect()
 }
 
 /// A sidecar process with a fresh state directory (empty caches, no UIDs yet).
-struct Sidecar {
+pub(crate) struct Sidecar {
     worker: Worker,
-    imap: SocketAddr,
+    pub(crate) imap: SocketAddr,
     imaps: Option<SocketAddr>,
     cert: Option<PathBuf>,
     _state: tempfile::TempDir,
@@ -123,8 +128,8 @@ struct Sidecar {
 
 /// REST calls made so far: all of them, content downloads, and per route.
 #[derive(Debug, Clone, Default)]
-struct Calls {
-    total: u64,
+pub(crate) struct Calls {
+    pub(crate) total: u64,
     content: u64,
     routes: BTreeMap<String, u64>,
 }
@@ -162,7 +167,22 @@ impl Calls {
 }
 
 impl Sidecar {
-    async fn start(emulator: &Worker, tls: bool) -> Result<Sidecar> {
+    pub(crate) async fn start(emulator: &Worker, tls: bool) -> Result<Sidecar> {
+        // `BENCH_SIDECAR_WRAPPER="perf record -g -o sidecar.data"` profiles the sidecar (its
+        // `/proc` figures are then the wrapper's).
+        let wrapper = std::env::var("BENCH_SIDECAR_WRAPPER")
+            .map(|w| words(&w))
+            .unwrap_or_default();
+        Self::start_wrapped(emulator, tls, wrapper, &[]).await
+    }
+
+    /// A sidecar run under `wrapper` (a profiler with its arguments; none when empty).
+    pub(crate) async fn start_wrapped(
+        emulator: &Worker,
+        tls: bool,
+        wrapper: Vec<String>,
+        defines: &[&str],
+    ) -> Result<Sidecar> {
         let state = tempfile::Builder::new()
             .prefix("bench-sidecar-")
             .tempdir()?;
@@ -176,17 +196,15 @@ impl Sidecar {
             "imap.sidecar.limits.commandsPerSecond=1000000",
             "imap.sidecar.limits.appendLimit=1073741824",
             "imap.sidecar.limits.appendBudget=2147483648",
-        ] {
-            arguments.extend(["-D".to_owned(), define.to_owned()]);
+        ]
+        .iter()
+        .chain(defines)
+        {
+            arguments.extend(["-D".to_owned(), define.to_string()]);
         }
         if tls {
             arguments.extend(["--tls-port".to_owned(), dovecot::free_port()?.to_string()]);
         }
-        // `BENCH_SIDECAR_WRAPPER="perf record -g -o sidecar.data"` profiles the sidecar (its
-        // `/proc` figures are then the wrapper's).
-        let wrapper = std::env::var("BENCH_SIDECAR_WRAPPER")
-            .map(|w| words(&w))
-            .unwrap_or_default();
         let launch = Launch {
             cpus: None,
             wrapper,
@@ -212,16 +230,16 @@ impl Sidecar {
         })
     }
 
-    fn pid(&self) -> u32 {
+    pub(crate) fn pid(&self) -> u32 {
         self.worker.pid
     }
 
-    async fn calls(&mut self) -> Result<Calls> {
+    pub(crate) async fn calls(&mut self) -> Result<Calls> {
         let fields = self.worker.request("metrics").await?;
         Ok(calls_of(&fields))
     }
 
-    async fn stop(self) {
+    pub(crate) async fn stop(self) {
         self.worker.stop().await;
     }
 }
@@ -259,7 +277,7 @@ async fn activities(emulator: &mut Worker) -> Result<u64> {
 // ----- IMAP helpers -----
 
 /// An IMAP quoted string.
-fn quoted(name: &str) -> String {
+pub(crate) fn quoted(name: &str) -> String {
     format!("\"{}\"", name.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
@@ -282,7 +300,7 @@ fn listed_name(line: &[u8]) -> Option<String> {
 }
 
 /// The full name of the first mailbox `user` sees whose name ends with `suffix`.
-async fn find_mailbox(address: SocketAddr, user: &str, suffix: &str) -> Result<String> {
+pub(crate) async fn find_mailbox(address: SocketAddr, user: &str, suffix: &str) -> Result<String> {
     let mut client = Client::connect(address).await?;
     client.login(user, PASSWORD).await?;
     let reply = client.command("LIST \"\" \"*\"").await?.ok("LIST")?;

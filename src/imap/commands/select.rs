@@ -147,7 +147,7 @@ impl Session {
         name: &str,
     ) -> Result<(MailboxInfo, MailboxKey), Failure> {
         let account = self.account()?;
-        let info = account.mailboxes.mailbox(name).await?;
+        let info = account.mailboxes.mailbox_to_open(name).await?;
         let Some(key) = info.key.clone() else {
             return Err(Failure::no("CANNOT", "This mailbox cannot be selected"));
         };

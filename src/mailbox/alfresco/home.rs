@@ -8,10 +8,12 @@
 //! down; where it does not, an operator runs `alfresco-imap provision-homes` once, with admin
 //! credentials that the server itself never holds.
 
+use std::sync::Arc;
+
 use super::session::{AlfrescoBackend, lookup_path_including};
 use crate::alfresco::{
     AccessStatus, Include, MY, NewFolder, Node, NodeQuery, NodeUpdate, PermissionElement,
-    PermissionsUpdate, RepoSession, RestError,
+    PermissionsUpdate, ROOT, RepoSession, RestError,
 };
 use crate::config::HomeLocation;
 use crate::mailbox::{AuthError, MailboxError};
@@ -24,6 +26,9 @@ const ADMINISTRATORS: &[&str] = &["admin", "GROUP_ALFRESCO_ADMINISTRATORS"];
 pub(crate) struct Home {
     /// The home folder's node id.
     pub id: String,
+    /// Set once INBOX and the special folders are known to exist (shared by the handles of
+    /// one login; see `AlfrescoMailboxes::ensure_home_folders`).
+    pub folders_made: Arc<tokio::sync::OnceCell<()>>,
 }
 
 /// Finds (or creates) `user`'s home and checks that it is theirs alone.
@@ -44,27 +49,53 @@ pub(super) async fn find_home(
                 .await
                 .map_err(|e| unusable_or_unavailable(e, user))?
         }
-        HomeLocation::ImapHome => {
-            let root = backend
-                .path_id(session, &settings.home_root)
-                .await
-                .map_err(|e| match e {
-                    MailboxError::Unavailable(detail) => AuthError::Unavailable(detail),
-                    other => AuthError::AccountUnusable(format!(
-                        "the IMAP home root {:?} cannot be read by {user}: {other}",
-                        settings.home_root.join("/")
-                    )),
-                })?;
-            imap_home(session, &root, user).await?
-        }
+        HomeLocation::ImapHome => match home_by_path(backend, session, user).await {
+            Some(home) => home,
+            None => {
+                let root = backend
+                    .path_id(session, &settings.home_root)
+                    .await
+                    .map_err(|e| match e {
+                        MailboxError::Unavailable(detail) => AuthError::Unavailable(detail),
+                        other => AuthError::AccountUnusable(format!(
+                            "the IMAP home root {:?} cannot be read by {user}: {other}",
+                            settings.home_root.join("/")
+                        )),
+                    })?;
+                imap_home(session, &root, user).await?
+            }
+        },
     };
     if settings.home_location == HomeLocation::ImapHome {
         check_private(&home, user).map_err(AuthError::AccountUnusable)?;
     }
-    ensure_folders(backend, session, &home.id)
+    Ok(Home {
+        id: home.id,
+        folders_made: Arc::default(),
+    })
+}
+
+/// The user's home found in one call while the home root's node id is not known yet
+/// (`relativePath` from Company Home through the root), remembering the root's id; `None`
+/// when that does not find it (the caller then goes the long way, which also creates a
+/// missing home and gives the precise reason for a failure).
+async fn home_by_path(
+    backend: &AlfrescoBackend,
+    session: &RepoSession,
+    user: &str,
+) -> Option<Node> {
+    let root_names = &backend.settings.home_root;
+    if backend.knows_path(root_names) {
+        return None;
+    }
+    let mut names = root_names.clone();
+    names.push(user.to_owned());
+    let home = lookup_path_including(session, ROOT, &names, &[Include::Permissions])
         .await
-        .map_err(|e| AuthError::Unavailable(e.to_string()))?;
-    Ok(Home { id: home.id })
+        .ok()?;
+    let root = home.parent_id.as_deref()?;
+    backend.remember_path(root_names, root);
+    Some(home)
 }
 
 async fn imap_home(session: &RepoSession, root: &str, user: &str) -> Result<Node, AuthError> {
@@ -173,15 +204,7 @@ async fn ensure_folders(
     backend: &AlfrescoBackend,
     session: &RepoSession,
     home: &str,
-) -> Result<(), RestError> {
-    let special = &backend.settings.special;
-    let wanted = [
-        "INBOX",
-        &special.sent,
-        &special.drafts,
-        &special.junk,
-        &special.archive,
-    ];
+) -> Result<bool, RestError> {
     let existing = session
         .all_children(
             home,
@@ -192,17 +215,38 @@ async fn ensure_folders(
             },
         )
         .await?;
+    let names: Vec<&str> = existing.items.iter().map(|n| n.name.as_str()).collect();
+    create_missing_folders(backend, session, home, &names).await
+}
+
+/// Creates those of INBOX and the special folders that are not among `existing` (the names
+/// of the home's folders); whether it created any.
+pub(super) async fn create_missing_folders(
+    backend: &AlfrescoBackend,
+    session: &RepoSession,
+    home: &str,
+    existing: &[&str],
+) -> Result<bool, RestError> {
+    let special = &backend.settings.special;
+    let wanted = [
+        "INBOX",
+        &special.sent,
+        &special.drafts,
+        &special.junk,
+        &special.archive,
+    ];
+    let mut created = false;
     for name in wanted {
-        if existing.items.iter().any(|n| n.name == name) {
+        if existing.contains(&name) {
             continue;
         }
         match session.create_folder(home, &NewFolder::new(name)).await {
-            Ok(_) => {}
+            Ok(_) => created = true,
             Err(error) if error.is_conflict() => {}
             Err(error) => return Err(error),
         }
     }
-    Ok(())
+    Ok(created)
 }
 
 fn unusable_or_unavailable(error: RestError, user: &str) -> AuthError {

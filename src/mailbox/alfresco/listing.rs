@@ -22,7 +22,8 @@ use super::tree::{FolderRef, Place};
 use crate::alfresco::{ByteRange, ChildrenQuery, Include, Node, NodeQuery, OrderBy, WHERE_FILES};
 use crate::config::ViewMode;
 use crate::mailbox::{
-    Content, Item, ItemRef, ItemRights, KnownStructure, Listing, MailboxError, Presence,
+    Content, Item, ItemRef, ItemRights, KnownStructure, Listing, ListingChanges, MailboxError,
+    Presence,
 };
 use crate::state::Flags;
 
@@ -207,6 +208,78 @@ impl AlfrescoMailboxes {
         };
         let newest = page.entries.first().and_then(|n| n.modified_at);
         Ok(stamp(total, newest) != previous)
+    }
+
+    /// What changed in a folder since the listing that made `previous`: the cheap check
+    /// (one call), and when it fails while the folder holds as many files as before, the
+    /// files modified since the listing's newest modification, newest first (one more call).
+    /// Anything it cannot account for (files arriving or leaving, more changes than one
+    /// page, a modification without a date) is [`ListingChanges::Unknown`].
+    pub(super) async fn folder_changes(
+        &self,
+        folder: &FolderRef,
+        previous: &str,
+    ) -> Result<ListingChanges, MailboxError> {
+        if !self.folder_changed_since(&folder.id, previous).await? {
+            return Ok(ListingChanges::None);
+        }
+        let Some((total, newest)) = parse_stamp(previous) else {
+            return Ok(ListingChanges::Unknown);
+        };
+        let query = ChildrenQuery {
+            max_items: Some(CHANGES_PAGE),
+            filter: Some(WHERE_FILES.into()),
+            order_by: vec![OrderBy::desc("modifiedAt")],
+            include: vec![
+                Include::Properties,
+                Include::AspectNames,
+                Include::AllowableOperations,
+            ],
+            ..ChildrenQuery::default()
+        };
+        let page =
+            self.session
+                .children(&folder.id, &query)
+                .await
+                .map_err(|e| match folder_error(e) {
+                    MailboxError::NotFound => MailboxError::MailboxGone,
+                    other => other,
+                })?;
+        if page.pagination.total_items != Some(total) {
+            return Ok(ListingChanges::Unknown);
+        }
+        let mut changed = Vec::new();
+        let mut reached_older = false;
+        for node in &page.entries {
+            let Some(modified) = node.modified_at else {
+                return Ok(ListingChanges::Unknown);
+            };
+            // Same millisecond as the newest of the listing: looked at again, harmlessly.
+            if modified.timestamp_millis() < newest {
+                reached_older = true;
+                break;
+            }
+            changed.push(node);
+        }
+        if !reached_older && page.pagination.has_more_items {
+            return Ok(ListingChanges::Unknown);
+        }
+        let context = if changed.iter().any(|n| shows_document(n, folder.mode)) {
+            Some(self.document_context(&folder.id).await?)
+        } else {
+            None
+        };
+        let stamp = stamp(total, page.entries.first().and_then(|n| n.modified_at));
+        let changed = changed
+            .into_iter()
+            .map(|node| {
+                (
+                    node.id.clone(),
+                    item_of(node, folder.mode, context.as_ref()),
+                )
+            })
+            .collect();
+        Ok(ListingChanges::Nodes { changed, stamp })
     }
 
     /// Where a node that left a listing went.
@@ -407,6 +480,16 @@ impl Identity {
             None => Identity::Document,
         }
     }
+}
+
+/// The files a change lookup reads at most (newest first); more changes than this are
+/// found by a full listing.
+const CHANGES_PAGE: u32 = 100;
+
+/// The file count and newest modification (milliseconds) of a [`stamp`].
+fn parse_stamp(stamp: &str) -> Option<(u64, i64)> {
+    let (total, newest) = stamp.split_once(':')?;
+    Some((total.parse().ok()?, newest.parse().ok()?))
 }
 
 fn stamp(total: u64, newest: Option<DateTime<Utc>>) -> String {

@@ -19,7 +19,7 @@ use crate::alfresco::{
 use crate::clock::SharedClock;
 use crate::mailbox::{
     AppendRequest, AuthError, Authenticator, Content, Credentials, Item, ItemRef, KnownStructure,
-    Listing, MailboxError, MailboxInfo, Mailboxes, Presence,
+    Listing, ListingChanges, MailboxError, MailboxInfo, Mailboxes, Presence,
 };
 use crate::state::StateStore;
 
@@ -131,13 +131,20 @@ impl AlfrescoBackend {
         Ok(node.id)
     }
 
+    /// Whether the node id of the configured path `names` is known already.
+    pub(super) fn knows_path(&self, names: &[String]) -> bool {
+        self.paths
+            .lock()
+            .is_ok_and(|paths| paths.contains_key(names))
+    }
+
     fn cached_path(&self, names: &[String]) -> Option<String> {
         let id = self.paths.lock().ok()?.get(names).cloned();
         crate::ops::registry().record_cache(crate::ops::Cache::Paths, id.is_some());
         id
     }
 
-    fn remember_path(&self, names: &[String], id: &str) {
+    pub(super) fn remember_path(&self, names: &[String], id: &str) {
         if let Ok(mut paths) = self.paths.lock() {
             paths.insert(names.to_vec(), id.to_owned());
         }
@@ -381,6 +388,11 @@ impl Mailboxes for AlfrescoMailboxes {
         self.info_of(&place).await
     }
 
+    async fn mailbox_to_open(&self, name: &str) -> Result<MailboxInfo, MailboxError> {
+        let place = self.resolve(name).await?;
+        Ok(self.info_to_open(&place))
+    }
+
     async fn default_subscription_roots(&self) -> Result<Vec<String>, MailboxError> {
         self.subscription_roots().await
     }
@@ -437,6 +449,21 @@ impl Mailboxes for AlfrescoMailboxes {
         match Place::of_info(mailbox)? {
             Place::Trash => self.trash_changed_since(stamp).await,
             Place::Folder(folder) => self.folder_changed_since(&folder.id, stamp).await,
+        }
+    }
+
+    async fn changes_since(
+        &self,
+        mailbox: &MailboxInfo,
+        stamp: &str,
+    ) -> Result<ListingChanges, MailboxError> {
+        match Place::of_info(mailbox)? {
+            Place::Trash => Ok(if self.trash_changed_since(stamp).await? {
+                ListingChanges::Unknown
+            } else {
+                ListingChanges::None
+            }),
+            Place::Folder(folder) => self.folder_changes(&folder, stamp).await,
         }
     }
 

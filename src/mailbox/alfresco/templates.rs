@@ -339,12 +339,24 @@ impl TemplateLibrary {
         state: &mut LibraryState,
         session: &RepoSession,
     ) -> Result<(), MailboxError> {
-        let folder = match &state.folder {
-            Some(id) => id.clone(),
-            None => match find_folder(session).await {
-                Ok(Some(id)) => {
-                    state.folder = Some(id.clone());
-                    id
+        let files = match state.folder.clone() {
+            Some(folder) => match list_templates(session, &folder).await {
+                Ok(files) => files,
+                Err(error) if error.is_not_found() => {
+                    state.folder = None;
+                    state.repository.clear();
+                    return Ok(());
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "the repository's IMAP templates cannot be listed");
+                    return Ok(());
+                }
+            },
+            // Not found yet: the folder is found and listed in one call.
+            None => match list_templates_by_path(session).await {
+                Ok(Some((folder, files))) => {
+                    state.folder = folder;
+                    files
                 }
                 Ok(None) => return Ok(()),
                 Err(error) => {
@@ -352,18 +364,6 @@ impl TemplateLibrary {
                     return Ok(());
                 }
             },
-        };
-        let files = match list_templates(session, &folder).await {
-            Ok(files) => files,
-            Err(error) if error.is_not_found() => {
-                state.folder = None;
-                state.repository.clear();
-                return Ok(());
-            }
-            Err(error) => {
-                tracing::warn!(%error, "the repository's IMAP templates cannot be listed");
-                return Ok(());
-            }
         };
         let mut seen = HashMap::new();
         for file in files {
@@ -431,6 +431,49 @@ async fn list_templates(
         ..ChildrenQuery::default()
     };
     Ok(session.all_children(folder, &query).await?.items)
+}
+
+/// The files of the templates folder found by its path, in one call (`relativePath` below
+/// Company Home), with the folder's node id once a file shows it. `None` when the folder does
+/// not exist, the user may not read it, or its names differ from [`REPOSITORY_FOLDER`] in case
+/// (the repository matches `relativePath` without regard to case; the folder is looked up by
+/// exact name, as [`lookup_path`] does).
+async fn list_templates_by_path(
+    session: &RepoSession,
+) -> Result<Option<(Option<String>, Vec<Node>)>, crate::alfresco::RestError> {
+    let query = ChildrenQuery {
+        max_items: Some(100),
+        filter: Some(WHERE_FILES.into()),
+        fields: vec![
+            "id".into(),
+            "name".into(),
+            "modifiedAt".into(),
+            "content".into(),
+            "parentId".into(),
+        ],
+        include: vec![crate::alfresco::Include::Path],
+        relative_path: Some(REPOSITORY_FOLDER.join("/")),
+        ..ChildrenQuery::default()
+    };
+    let files = match session.all_children(ROOT, &query).await {
+        Ok(pages) => pages.items,
+        Err(error) if error.is_not_found() || error.is_forbidden() => return Ok(None),
+        Err(error) => return Err(error),
+    };
+    let Some(first) = files.first() else {
+        return Ok(Some((None, files)));
+    };
+    let names: Vec<&str> = first
+        .path
+        .as_ref()
+        .map(|p| p.elements.iter().map(|e| e.name.as_str()).collect())
+        .unwrap_or_default();
+    let exact = names.len() >= REPOSITORY_FOLDER.len()
+        && names[names.len() - REPOSITORY_FOLDER.len()..] == REPOSITORY_FOLDER;
+    if !exact {
+        return Ok(None);
+    }
+    Ok(Some((first.parent_id.clone(), files)))
 }
 
 /// A template file's text (UTF-8).

@@ -12,9 +12,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::errors::folder_error;
+use super::home::create_missing_folders;
 use super::session::{AlfrescoMailboxes, lookup_path};
 use crate::alfresco::{
-    ChildrenQuery, Include, Node, NodeQuery, WHERE_FOLDERS, imap_favourite_site,
+    ChildrenQuery, Include, Node, NodeQuery, ROOT, WHERE_FOLDERS, imap_favourite_site,
 };
 use crate::config::ViewMode;
 use crate::mailbox::{DELIMITER, MailboxError, MailboxInfo, MailboxRights, SpecialUse};
@@ -241,14 +242,13 @@ impl AlfrescoMailboxes {
             return Ok(Resolved::Trash);
         }
         if let Some(index) = settings.mounts.iter().position(|m| m.name == *first) {
-            let root = self
-                .backend
-                .path_id(&self.session, &settings.mounts[index].path)
-                .await?;
-            let node = if rest.is_empty() {
-                self.folder_node(&root).await?
+            // One call: the mount's path and the names below it, from Company Home.
+            let mut names = settings.mounts[index].path.clone();
+            names.extend(rest.iter().cloned());
+            let node = if names.is_empty() {
+                self.folder_node(ROOT).await?
             } else {
-                lookup_path(&self.session, &root, rest).await?
+                lookup_path(&self.session, ROOT, &names).await?
             };
             self.backend.folders.resolved(&self.user, &node).await;
             return Ok(Resolved::Folder(Box::new(Folder {
@@ -269,6 +269,7 @@ impl AlfrescoMailboxes {
             };
             segments[0] = configured.clone();
         }
+        self.ensure_home_folders().await?;
         let node = lookup_path(&self.session, &self.home.id, &segments).await?;
         Ok(Resolved::Folder(Box::new(Folder {
             name: name.to_owned(),
@@ -277,6 +278,29 @@ impl AlfrescoMailboxes {
             zone: Zone::Home,
             below_mount: Vec::new(),
         })))
+    }
+
+    /// Makes sure INBOX and the special folders exist, once per login: the first time the
+    /// session looks into the home (LIST, or a name in the home), not at LOGIN, so that a
+    /// session that only opens folders of a mount point pays no call for them. The home's
+    /// folders are read through the per-user folder cache, which LIST reads next.
+    pub(super) async fn ensure_home_folders(&self) -> Result<(), MailboxError> {
+        let home = &self.home.id;
+        self.home
+            .folders_made
+            .get_or_try_init(|| async {
+                let existing = self.child_folders(home).await?;
+                let names: Vec<&str> = existing.iter().map(|n| n.name.as_str()).collect();
+                let created = create_missing_folders(&self.backend, &self.session, home, &names)
+                    .await
+                    .map_err(folder_error)?;
+                if created {
+                    self.backend.folders.forget(&self.user, home).await;
+                }
+                Ok::<(), MailboxError>(())
+            })
+            .await
+            .map(|_| ())
     }
 
     /// A folder node with what the mailbox needs to know about it.
@@ -292,6 +316,7 @@ impl AlfrescoMailboxes {
     pub(super) async fn top_level(&self) -> Result<Vec<MailboxInfo>, MailboxError> {
         let settings = self.settings();
         let mut out = Vec::new();
+        self.ensure_home_folders().await?;
         let home_children = self
             .visible_children(&self.home.id, &Zone::Home, &[], ViewMode::Archive, false)
             .await?;
@@ -414,8 +439,16 @@ impl AlfrescoMailboxes {
         }
     }
 
+    /// The [`MailboxInfo`] of a resolved mailbox for opening it: no repository call (its
+    /// children and default subscription, which only LIST shows, are left out as `false`).
+    pub(super) fn info_to_open(&self, resolved: &Resolved) -> MailboxInfo {
+        match resolved {
+            Resolved::Trash => self.trash_info(),
+            Resolved::Folder(folder) => self.bare_info(folder),
+        }
+    }
+
     async fn info_of_folder(&self, folder: &Folder) -> Result<MailboxInfo, MailboxError> {
-        let settings = self.settings();
         let children = self
             .visible_children(
                 &folder.node.id,
@@ -426,18 +459,28 @@ impl AlfrescoMailboxes {
             )
             .await
             .unwrap_or_default();
+        Ok(MailboxInfo {
+            has_children: !children.is_empty(),
+            subscribed_by_default: self.subscribed_by_default(folder).await,
+            ..self.bare_info(folder)
+        })
+    }
+
+    /// What the folder node itself tells: key, special use and rights.
+    fn bare_info(&self, folder: &Folder) -> MailboxInfo {
+        let settings = self.settings();
         let selectable = !folder.node.has_aspect("imap:nonSelectable");
         let special_use = (folder.zone == Zone::Home && !folder.name.contains(DELIMITER))
             .then(|| special_use_of(&folder.name, settings))
             .flatten();
         let can = |operation: &str| folder.node.allows(operation);
-        Ok(MailboxInfo {
+        MailboxInfo {
             name: folder.name.clone(),
             key: selectable.then(|| MailboxKey {
                 folder_id: folder.node.id.clone(),
                 view: view_tag(folder.mode).into(),
             }),
-            has_children: !children.is_empty(),
+            has_children: false,
             special_use,
             rights: MailboxRights {
                 insert: can("create"),
@@ -445,8 +488,8 @@ impl AlfrescoMailboxes {
                 delete: can("delete") || can("create"),
                 create_children: can("create"),
             },
-            subscribed_by_default: self.subscribed_by_default(folder).await,
-        })
+            subscribed_by_default: false,
+        }
     }
 
     async fn subscribed_by_default(&self, folder: &Folder) -> bool {
@@ -629,6 +672,7 @@ impl AlfrescoMailboxes {
     /// Names whose subtrees are subscribed by default: the home's folders and the favourite
     /// sites under each mount point that shows sites.
     pub(super) async fn subscription_roots(&self) -> Result<Vec<String>, MailboxError> {
+        self.ensure_home_folders().await?;
         let mut roots: Vec<String> = self
             .visible_children(&self.home.id, &Zone::Home, &[], ViewMode::Archive, false)
             .await?
