@@ -474,9 +474,9 @@ async fn a_woken_replica_revalidates_while_the_other_appends() {
             tokio::spawn(async move {
                 let mut uids = Vec::new();
                 for n in 0..25 {
-                    let node = format!("{w}-{n}");
-                    let allocation = store.allocate(mb.id, &[message(&node, "v1")], false);
-                    uids.extend(allocation.await.unwrap().uids);
+                    let new = [message(&format!("{w}-{n}"), "v1")];
+                    let allocation = store.allocate(mb.id, &new, false).await.unwrap();
+                    uids.extend(allocation.uids);
                 }
                 uids
             })
