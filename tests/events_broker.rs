@@ -237,6 +237,7 @@ async fn bench_delay_from_rest_change_to_idle_notification() {
     )
     .await;
     let (mut client, exists) = setup.idling_alice().await;
+    let cpu_before = cpu_seconds();
     let mut delays = Vec::with_capacity(changes);
     let mut node = None;
     for i in 0..changes {
@@ -255,16 +256,173 @@ async fn bench_delay_from_rest_change_to_idle_notification() {
         delays.push(started.elapsed());
         println!("change {i:3}: {:7.1} ms", ms(delays[i]));
     }
+    let cpu = cpu_seconds() - cpu_before;
     delays.sort();
     println!(
         "{} changes (coalesce {coalesce} ms, jitter {jitter} ms): median {:.1} ms, \
-         90th percentile {:.1} ms, worst {:.1} ms, best {:.1} ms",
+         90th percentile {:.1} ms, worst {:.1} ms, best {:.1} ms; CPU time of this process \
+         (product, emulator and client) {cpu:.2} s",
         delays.len(),
         ms(delays[delays.len() / 2]),
         ms(delays[delays.len() * 9 / 10]),
         ms(delays[delays.len() - 1]),
         ms(delays[0]),
     );
+}
+
+/// What idling clients see while the broker restarts under load: restart it (e.g.
+/// `stop_activemq; start_activemq` from `.ci/services.sh`) while this runs. Four sessions of
+/// alice idle in one folder with polling switched off, and a document is uploaded over REST
+/// every `ALFRESCO_IMAP_BENCH_INTERVAL_MS` (default 200) for `ALFRESCO_IMAP_BENCH_SECONDS`
+/// (default 30), with the shipped coalescing and reconnection delays. Prints the product's
+/// event log lines (subscriptions: each one announces a full resync), the changes that took
+/// longer than a second to arrive, the longest gap, and checks that every session ends up
+/// with every document. Run with
+/// `ALFRESCO_IMAP_TEST_STOMP_URL=stomp://127.0.0.1:61613 cargo test --test events_broker bench_broker_restart -- --ignored --nocapture`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a benchmark; restart the broker while it runs"]
+async fn bench_broker_restart_under_load() {
+    let Some(url) = broker("bench_broker_restart_under_load") else {
+        return;
+    };
+    let env = |name: &str, default: u64| {
+        std::env::var(name)
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(default)
+    };
+    let seconds = env("ALFRESCO_IMAP_BENCH_SECONDS", 30);
+    let interval = Duration::from_millis(env("ALFRESCO_IMAP_BENCH_INTERVAL_MS", 200));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter("alfresco_imap::events=info")
+        .with_writer(std::io::stderr)
+        .try_init();
+    let setup = Setup::start(
+        &url,
+        &[
+            ("imap.sidecar.events.coalesceMs", "200"),
+            ("imap.sidecar.events.jitterMs", "300"),
+            ("imap.sidecar.events.reconnectMs", "500"),
+            ("imap.sidecar.events.reconnectMaxMs", "30000"),
+        ],
+    )
+    .await;
+    let started = Instant::now();
+    let mut readers = Vec::new();
+    let mut exists = 0;
+    let (total_sender, total) = tokio::sync::watch::channel(None::<u32>);
+    for _ in 0..4 {
+        let (mut client, at_select) = setup.idling_alice().await;
+        exists = at_select;
+        let mut total = total.clone();
+        // Each session: when each EXISTS arrived, until it shows every document.
+        readers.push(tokio::spawn(async move {
+            let mut arrivals: Vec<(Instant, u32)> = Vec::new();
+            loop {
+                let line = tokio::select! {
+                    line = client.read_line() => Some(line),
+                    _ = total.changed() => None,
+                };
+                if let Some(n) = line.as_deref().and_then(|l| {
+                    l.strip_prefix("* ")?
+                        .strip_suffix(" EXISTS\r\n")?
+                        .parse::<u32>()
+                        .ok()
+                }) {
+                    arrivals.push((Instant::now(), n));
+                }
+                let last = arrivals.last().map(|(_, n)| *n);
+                if last.is_some() && last == *total.borrow() {
+                    return arrivals;
+                }
+            }
+        }));
+    }
+    let cpu_before = cpu_seconds();
+    let mut sent = Vec::new();
+    let until = started + Duration::from_secs(seconds);
+    let mut i = 0;
+    while Instant::now() < until {
+        i += 1;
+        let at = Instant::now();
+        setup.upload(&format!("restart-{i}.txt")).await;
+        sent.push(at);
+        tokio::time::sleep_until((at + interval).into()).await;
+    }
+    let target = exists + u32::try_from(sent.len()).unwrap();
+    total_sender.send_replace(Some(target));
+    let mut sessions = Vec::new();
+    for reader in readers {
+        sessions.push(
+            tokio::time::timeout(GUARD, reader)
+                .await
+                .expect("a session never showed every document")
+                .unwrap(),
+        );
+    }
+    let cpu = cpu_seconds() - cpu_before;
+    // Change k (1-based) has arrived with the first EXISTS of at least exists + k.
+    let arrivals = &sessions[0];
+    let mut delays = Vec::new();
+    for (k, at) in sent.iter().enumerate() {
+        let wanted = exists + u32::try_from(k + 1).unwrap();
+        let (arrived, _) = arrivals
+            .iter()
+            .find(|(_, n)| *n >= wanted)
+            .expect("every document arrives");
+        delays.push((at.duration_since(started), arrived.duration_since(*at)));
+    }
+    let late: Vec<_> = delays
+        .iter()
+        .filter(|(_, d)| *d > Duration::from_secs(1))
+        .collect();
+    if let (Some(first), Some(last)) = (late.first(), late.last()) {
+        println!(
+            "{} changes took over 1 s: sent from {:.1} s to {:.1} s, the longest {:.1} ms",
+            late.len(),
+            first.0.as_secs_f64(),
+            last.0.as_secs_f64(),
+            late.iter().map(|(_, d)| ms(*d)).fold(0.0, f64::max),
+        );
+    }
+    let mut gaps: Vec<(Instant, Instant)> = arrivals.windows(2).map(|w| (w[0].0, w[1].0)).collect();
+    gaps.sort_by_key(|(a, b)| b.duration_since(*a));
+    if let Some((from, to)) = gaps.last() {
+        println!(
+            "longest silence at the first session: {:.1} ms, from {:.1} s to {:.1} s",
+            ms(to.duration_since(*from)),
+            from.duration_since(started).as_secs_f64(),
+            to.duration_since(started).as_secs_f64(),
+        );
+    }
+    let mut sorted: Vec<Duration> = delays.iter().map(|(_, d)| *d).collect();
+    sorted.sort();
+    println!(
+        "{} changes over {seconds} s; every one of the {} sessions reached {target} EXISTS; \
+         delay median {:.1} ms, worst {:.1} ms; CPU time of this process {cpu:.2} s",
+        sent.len(),
+        sessions.len(),
+        ms(sorted[sorted.len() / 2]),
+        ms(sorted[sorted.len() - 1]),
+    );
+}
+
+/// CPU time (user and system) this process has used so far, from `/proc/self/stat`.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // After the command name (in parentheses), utime and stime are the 12th and 13th fields,
+    // in clock ticks (100 a second on Linux).
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (ticks(11) + ticks(12)) / 100.0
 }
 
 fn ms(duration: Duration) -> f64 {

@@ -211,8 +211,14 @@ async fn message_ids(client: &mut RawClient) -> BTreeMap<u32, String> {
         .command("m UID FETCH 1:* (UID BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])")
         .await;
     assert!(tagged(&fetched).starts_with("m OK"), "{fetched}");
+    fetched_message_ids(&fetched)
+}
+
+/// UID -> Message-ID of every `* n FETCH` in an answer to [`message_ids`]'s command.
+fn fetched_message_ids(fetched: &str) -> BTreeMap<u32, String> {
     let mut messages = BTreeMap::new();
-    for item in fetched.split("\r\n* ").skip(1) {
+    // Every FETCH starts a line, the first one the answer itself.
+    for item in format!("\r\n{fetched}").split("\r\n* ").skip(1) {
         let uid = item
             .split("UID ")
             .nth(1)
@@ -230,6 +236,20 @@ async fn message_ids(client: &mut RawClient) -> BTreeMap<u32, String> {
         messages.insert(uid, id);
     }
     messages
+}
+
+/// The first FETCH counts as much as the others: missing it made the two-replica test wait
+/// for `* 4 EXISTS` while replica B rightly announced `* 5 EXISTS`.
+#[test]
+fn every_fetch_of_an_answer_is_read() {
+    let answer = "* 1 FETCH (UID 3 BODY[HEADER.FIELDS (MESSAGE-ID)] {18}\r\n\
+                  Message-ID: <a>\r\n)\r\n\
+                  * 2 FETCH (UID 7 BODY[HEADER.FIELDS (MESSAGE-ID)] {2}\r\n\r\n)\r\n\
+                  m OK FETCH completed\r\n";
+    assert_eq!(
+        fetched_message_ids(answer),
+        BTreeMap::from([(3, "<a>".to_owned()), (7, String::new())])
+    );
 }
 
 /// The flags `UID FETCH uid (FLAGS)` shows, but `\Recent` (which depends on the session).
@@ -308,9 +328,6 @@ impl Drop for Logs {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "unfinished: after alice's APPEND on replica A, replica B's revalidation stops at \
-            the mailbox row's SELECT ... FOR UPDATE and bob never hears EXISTS; to be \
-            investigated (pg_locks while it hangs)"]
 async fn two_replicas_share_uids_and_flags_and_a_killed_one_loses_nothing() {
     let Some(server) = server("two_replicas_share_uids_and_flags_and_a_killed_one_loses_nothing")
     else {
@@ -476,6 +493,98 @@ async fn two_replicas_share_uids_and_flags_and_a_killed_one_loses_nothing() {
     .await;
     let highest = after.keys().max().copied().unwrap_or(0);
     assert!(append_uid(&answer) > highest, "{answer}");
+}
+
+/// CPU time (user and system) process `pid` has used so far, from `/proc/<pid>/stat`.
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // The fields after the command name, which is in parentheses: utime and stime are the
+    // 12th and 13th of them, in clock ticks (100 a second on Linux).
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// The delay from a flag change sent to replica A (alice's `UID STORE`) until bob, idling on
+/// replica B with polling switched off, sees its `FETCH (FLAGS)` through PostgreSQL
+/// `LISTEN`/`NOTIFY`, over `ALFRESCO_IMAP_BENCH_CHANGES` changes (default 100; a shared
+/// keyword set and cleared in turn). A measurement, not a test: run it with
+/// `cargo test --test state_replicas bench_flag_change_between_replicas -- --ignored --nocapture`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a benchmark: prints figures"]
+async fn bench_flag_change_between_replicas() {
+    let Some(server) = server("bench_flag_change_between_replicas") else {
+        return;
+    };
+    let changes: usize = std::env::var("ALFRESCO_IMAP_BENCH_CHANGES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(100);
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let database = Database::create(server).await;
+    let emulator = alfresco_imap::emulator::spawn(fast_emulator())
+        .await
+        .expect("emulator starts");
+    let rest_port = emulator.addr().port();
+    let dir = Logs(std::env::temp_dir().join(format!("state-replicas-{}", uuid::Uuid::new_v4())));
+    std::fs::create_dir_all(dir.path()).unwrap();
+    let replica_a = Replica::start(rest_port, &database.url, dir.path(), "a").await;
+    let replica_b = Replica::start(rest_port, &database.url, dir.path(), "b").await;
+    let mut alice = replica_a.login("alice").await;
+    let mut bob = replica_b.login("bob").await;
+    select(&mut alice, LIBRARY_MAILBOX).await;
+    select(&mut bob, LIBRARY_MAILBOX).await;
+    let uid = *message_ids(&mut alice)
+        .await
+        .keys()
+        .next()
+        .expect("the demo library has documents");
+    let seq = 1;
+    bob.send(b"i IDLE\r\n").await;
+    assert_eq!(bob.read_line().await, "+ idling\r\n");
+    let cpu_before = [replica_a.child.id(), replica_b.child.id()].map(cpu_seconds);
+    let mut delays = Vec::with_capacity(changes);
+    for i in 0..changes {
+        let set = i % 2 == 0;
+        let op = if set { '+' } else { '-' };
+        let started = std::time::Instant::now();
+        let stored = alice
+            .command(&format!("s{i} UID STORE {uid} {op}FLAGS.SILENT ($Bench)"))
+            .await;
+        assert!(tagged(&stored).starts_with(&format!("s{i} OK")), "{stored}");
+        loop {
+            let line = bob.read_line().await;
+            if line.starts_with(&format!("* {seq} FETCH (")) && line.contains("$Bench") == set {
+                break;
+            }
+        }
+        delays.push(started.elapsed());
+    }
+    let cpu_after = [replica_a.child.id(), replica_b.child.id()].map(cpu_seconds);
+    bob.send(b"DONE\r\n").await;
+    bob.read_tagged("i").await;
+    delays.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    println!(
+        "{} flag changes, replica A to an idling client on replica B: median {:.1} ms, \
+         90th percentile {:.1} ms, worst {:.1} ms, best {:.1} ms; CPU time replica A {:.2} s, \
+         replica B {:.2} s",
+        delays.len(),
+        ms(delays[delays.len() / 2]),
+        ms(delays[delays.len() * 9 / 10]),
+        ms(delays[delays.len() - 1]),
+        ms(delays[0]),
+        cpu_after[0] - cpu_before[0],
+        cpu_after[1] - cpu_before[1],
+    );
 }
 
 // ---------------------------------------------------------------------------------------

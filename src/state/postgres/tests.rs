@@ -451,6 +451,72 @@ async fn a_change_on_one_replica_is_announced_to_the_other() {
     shutdown.cancel();
 }
 
+/// How long one call of a woken replica may take before the test fails rather than hangs (a
+/// guard, not a timing assertion).
+const WAKE_GUARD_MS: u64 = 30_000;
+
+/// What replica B's idling session does when replica A's notice wakes it, while A keeps
+/// appending: a snapshot (a reader), then claiming `\Recent` for what is new (a writer that
+/// holds the mailbox row). Every call finishes, and B ends up with exactly the UIDs A handed
+/// out. The two-replica product test once stopped at this point; the cause was in the test,
+/// and this pins that the store is not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_woken_replica_revalidates_while_the_other_appends() {
+    needs_server!();
+    let guard = std::time::Duration::from_millis(WAKE_GUARD_MS);
+    let schema = TestSchema::new();
+    let replica_a = schema.store(clock()).await;
+    let replica_b = schema.store(clock()).await;
+    let mb = mailbox(&replica_a, "f1").await;
+    let appenders: Vec<_> = (0..4)
+        .map(|w| {
+            let store = replica_a.clone();
+            tokio::spawn(async move {
+                let mut uids = Vec::new();
+                for n in 0..25 {
+                    let new = [message(&format!("{w}-{n}"), "v1")];
+                    let allocation = store.allocate(mb.id, &new, false).await.unwrap();
+                    uids.extend(allocation.uids);
+                }
+                uids
+            })
+        })
+        .collect();
+    let mut claimed = Vec::new();
+    for _ in 0..50 {
+        let wake = async {
+            let snapshot = replica_b.snapshot(mb.id, "bob").await?;
+            let claim = replica_b.allocate(mb.id, &[], true).await?;
+            Ok::<_, StateError>((snapshot, claim))
+        };
+        let (snapshot, claim) = tokio::time::timeout(guard, wake)
+            .await
+            .expect("replica B's revalidation did not finish within the guard time")
+            .unwrap();
+        assert!(claim.record.uid_next >= snapshot.record.uid_next);
+        claimed.extend(claim.recent.into_iter().flatten());
+    }
+    let mut handed_out = Vec::new();
+    for appender in appenders {
+        handed_out.extend(appender.await.unwrap());
+    }
+    handed_out.sort_unstable();
+    let seen: Vec<Uid> = replica_b
+        .snapshot(mb.id, "bob")
+        .await
+        .unwrap()
+        .messages
+        .iter()
+        .map(|m| m.uid)
+        .collect();
+    assert_eq!(seen, handed_out);
+    // No UID was claimed as \Recent twice.
+    let mut distinct = claimed.clone();
+    distinct.sort_unstable();
+    distinct.dedup();
+    assert_eq!(distinct.len(), claimed.len());
+}
+
 /// The next notice, within a guard against hangs (not a timing assertion).
 async fn next(heard: &mut tokio::sync::mpsc::UnboundedReceiver<super::Notice>) -> super::Notice {
     tokio::time::timeout(std::time::Duration::from_secs(30), heard.recv())
