@@ -17,20 +17,7 @@ const DOCLIB_MAILBOX: &str = "Alfresco IMAP/Sites/marketing/documentLibrary";
 
 /// The node ids of the library's top-level documents in the order IMAP shows them.
 fn library_documents(server: &AlfrescoServer) -> Vec<String> {
-    let doclib = server.id(DOCLIB);
-    server.emulator.with_repository(|r| {
-        let mut files: Vec<_> = r
-            .node(&doclib)
-            .expect("library")
-            .children
-            .iter()
-            .filter_map(|c| r.live(c))
-            .filter(|n| n.is_file())
-            .map(|n| (n.created_at, n.id.clone()))
-            .collect();
-        files.sort();
-        files.into_iter().map(|(_, id)| id).collect()
-    })
+    files_oldest_first(&server.emulator, &server.id(DOCLIB))
 }
 
 /// The node ids the state store maps in a mailbox, for `user`.

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use alfresco_imap::emulator::{Ace, EmulatorOptions, Exchange};
 use common::alfresco::{
-    AlfrescoServer, append, exists, sample_email, select, tagged, uid_validity,
+    AlfrescoServer, append, exists, files_oldest_first, sample_email, select, tagged, uid_validity,
 };
 use common::product::{Product, fast_emulator};
 use serde_json::json;
@@ -180,19 +180,7 @@ fn swap_visibility(product: &Product, documents: &[String]) {
 /// The library's top-level documents in the order IMAP shows them (oldest first).
 fn library_documents(product: &Product) -> Vec<String> {
     let doclib = product.emulator.node_id(DOCLIB).expect("library");
-    product.emulator.with_repository(|r| {
-        let mut files: Vec<_> = r
-            .node(&doclib)
-            .expect("library")
-            .children
-            .iter()
-            .filter_map(|c| r.live(c))
-            .filter(|n| n.is_file())
-            .map(|n| (n.created_at, n.id.clone()))
-            .collect();
-        files.sort();
-        files.into_iter().map(|(_, id)| id).collect()
-    })
+    files_oldest_first(&product.emulator, &doclib)
 }
 
 /// Bob, with marketing as his IMAP favourite, selects the library while the second-oldest

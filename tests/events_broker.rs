@@ -22,6 +22,7 @@ use alfresco_imap::events::publish::Publisher;
 use alfresco_imap::server::Security;
 use common::client::RawClient;
 use common::external::skip;
+use common::product::cpu_seconds;
 use common::{Api, Auth, file_form};
 
 /// The guard against hangs: a notification that never comes fails the test after this.
@@ -237,7 +238,7 @@ async fn bench_delay_from_rest_change_to_idle_notification() {
     )
     .await;
     let (mut client, exists) = setup.idling_alice().await;
-    let cpu_before = cpu_seconds();
+    let cpu_before = cpu_seconds(std::process::id());
     let mut delays = Vec::with_capacity(changes);
     let mut node = None;
     for i in 0..changes {
@@ -256,7 +257,7 @@ async fn bench_delay_from_rest_change_to_idle_notification() {
         delays.push(started.elapsed());
         println!("change {i:3}: {:7.1} ms", ms(delays[i]));
     }
-    let cpu = cpu_seconds() - cpu_before;
+    let cpu = cpu_seconds(std::process::id()) - cpu_before;
     delays.sort();
     println!(
         "{} changes (coalesce {coalesce} ms, jitter {jitter} ms): median {:.1} ms, \
@@ -338,7 +339,7 @@ async fn bench_broker_restart_under_load() {
             }
         }));
     }
-    let cpu_before = cpu_seconds();
+    let cpu_before = cpu_seconds(std::process::id());
     let mut sent = Vec::new();
     let until = started + Duration::from_secs(seconds);
     let mut i = 0;
@@ -360,7 +361,7 @@ async fn bench_broker_restart_under_load() {
                 .unwrap(),
         );
     }
-    let cpu = cpu_seconds() - cpu_before;
+    let cpu = cpu_seconds(std::process::id()) - cpu_before;
     // Change k (1-based) has arrived with the first EXISTS of at least exists + k.
     let arrivals = &sessions[0];
     let mut delays = Vec::new();
@@ -405,24 +406,6 @@ async fn bench_broker_restart_under_load() {
         ms(sorted[sorted.len() / 2]),
         ms(sorted[sorted.len() - 1]),
     );
-}
-
-/// CPU time (user and system) this process has used so far, from `/proc/self/stat`.
-fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    // After the command name (in parentheses), utime and stime are the 12th and 13th fields,
-    // in clock ticks (100 a second on Linux).
-    let fields: Vec<&str> = stat
-        .rsplit_once(')')
-        .map(|(_, rest)| rest.split_whitespace().collect())
-        .unwrap_or_default();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|f| f.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    (ticks(11) + ticks(12)) / 100.0
 }
 
 fn ms(duration: Duration) -> f64 {

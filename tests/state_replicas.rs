@@ -26,7 +26,7 @@ use alfresco_imap::emulator::EmulatorHandle;
 use common::alfresco::{append, select, tagged};
 use common::client::{GUARD, OnRefusal, RawClient, append_until_broken};
 use common::external::skip;
-use common::product::{fast_emulator, properties};
+use common::product::{cpu_seconds, fast_emulator, properties};
 
 const PRODUCT: &str = env!("CARGO_BIN_EXE_alfresco-imap");
 
@@ -327,6 +327,37 @@ impl Drop for Logs {
     }
 }
 
+/// What replicas share: a fresh database, one emulator, and the directory of their data and
+/// logs.
+struct Deployment {
+    database: Database,
+    emulator: EmulatorHandle,
+    logs: Logs,
+}
+
+impl Deployment {
+    async fn create(server: url::Url) -> Self {
+        let database = Database::create(server).await;
+        let emulator = alfresco_imap::emulator::spawn(fast_emulator())
+            .await
+            .expect("emulator starts");
+        let logs =
+            Logs(std::env::temp_dir().join(format!("state-replicas-{}", uuid::Uuid::new_v4())));
+        std::fs::create_dir_all(logs.path()).unwrap();
+        Self {
+            database,
+            emulator,
+            logs,
+        }
+    }
+
+    /// A replica named `name` (its data and log file names).
+    async fn replica(&self, name: &str) -> Replica {
+        let rest_port = self.emulator.addr().port();
+        Replica::start(rest_port, &self.database.url, self.logs.path(), name).await
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_replicas_share_uids_and_flags_and_a_killed_one_loses_nothing() {
     let Some(server) = server("two_replicas_share_uids_and_flags_and_a_killed_one_loses_nothing")
@@ -334,17 +365,12 @@ async fn two_replicas_share_uids_and_flags_and_a_killed_one_loses_nothing() {
         return;
     };
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let database = Database::create(server).await;
-    let emulator = alfresco_imap::emulator::spawn(fast_emulator())
-        .await
-        .expect("emulator starts");
-    let rest_port = emulator.addr().port();
-    // Kept when the test fails, for the replicas' logs.
-    let dir = Logs(std::env::temp_dir().join(format!("state-replicas-{}", uuid::Uuid::new_v4())));
-    std::fs::create_dir_all(dir.path()).unwrap();
-    eprintln!("replica logs in {}", dir.path().display());
-    let mut replica_a = Replica::start(rest_port, &database.url, dir.path(), "a").await;
-    let replica_b = Replica::start(rest_port, &database.url, dir.path(), "b").await;
+    // The logs are kept when the test fails.
+    let deployment = Deployment::create(server).await;
+    let emulator = &deployment.emulator;
+    eprintln!("replica logs in {}", deployment.logs.path().display());
+    let mut replica_a = deployment.replica("a").await;
+    let replica_b = deployment.replica("b").await;
 
     // Both see the library with the same UIDVALIDITY and UIDs.
     let mut alice = replica_a.login("alice").await;
@@ -428,12 +454,12 @@ async fn two_replicas_share_uids_and_flags_and_a_killed_one_loses_nothing() {
 
     // kill -9 of A while three connections append.
     let library = emulator.node_id(LIBRARY).expect(LIBRARY);
-    let files_before = files_in(&emulator, &library);
+    let files_before = files_in(emulator, &library);
     let appenders: Vec<_> = (0..3)
         .map(|me| tokio::spawn(appender(replica_a.address, me)))
         .collect();
     let guard = tokio::time::Instant::now() + GUARD;
-    while files_in(&emulator, &library) < files_before + 15 {
+    while files_in(emulator, &library) < files_before + 15 {
         assert!(
             tokio::time::Instant::now() < guard,
             "the appenders stored nothing"
@@ -449,7 +475,7 @@ async fn two_replicas_share_uids_and_flags_and_a_killed_one_loses_nothing() {
         !confirmed.is_empty(),
         "no APPEND was answered before the kill"
     );
-    let files_after = files_in(&emulator, &library);
+    let files_after = files_in(emulator, &library);
 
     // On B: every APPEND answered OK, with its UID; every stored document; nothing twice.
     let mut alice_b = replica_b.login("alice").await;
@@ -478,7 +504,7 @@ async fn two_replicas_share_uids_and_flags_and_a_killed_one_loses_nothing() {
 
     eprintln!("checked replica B after the kill");
     // A started again on the same state agrees with B, and hands out a fresh UID.
-    let replica_a = Replica::start(rest_port, &database.url, dir.path(), "a2").await;
+    let replica_a = deployment.replica("a2").await;
     let mut alice_a = replica_a.login("alice").await;
     select(&mut alice_a, LIBRARY_MAILBOX).await;
     assert_eq!(message_ids(&mut alice_a).await, after);
@@ -493,24 +519,6 @@ async fn two_replicas_share_uids_and_flags_and_a_killed_one_loses_nothing() {
     .await;
     let highest = after.keys().max().copied().unwrap_or(0);
     assert!(append_uid(&answer) > highest, "{answer}");
-}
-
-/// CPU time (user and system) process `pid` has used so far, from `/proc/<pid>/stat`.
-fn cpu_seconds(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // The fields after the command name, which is in parentheses: utime and stime are the
-    // 12th and 13th of them, in clock ticks (100 a second on Linux).
-    let fields: Vec<&str> = stat
-        .rsplit_once(')')
-        .map(|(_, rest)| rest.split_whitespace().collect())
-        .unwrap_or_default();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|f| f.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    (ticks(11) + ticks(12)) / 100.0
 }
 
 /// The delay from a flag change sent to replica A (alice's `UID STORE`) until bob, idling on
@@ -529,15 +537,9 @@ async fn bench_flag_change_between_replicas() {
         .and_then(|n| n.parse().ok())
         .unwrap_or(100);
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let database = Database::create(server).await;
-    let emulator = alfresco_imap::emulator::spawn(fast_emulator())
-        .await
-        .expect("emulator starts");
-    let rest_port = emulator.addr().port();
-    let dir = Logs(std::env::temp_dir().join(format!("state-replicas-{}", uuid::Uuid::new_v4())));
-    std::fs::create_dir_all(dir.path()).unwrap();
-    let replica_a = Replica::start(rest_port, &database.url, dir.path(), "a").await;
-    let replica_b = Replica::start(rest_port, &database.url, dir.path(), "b").await;
+    let deployment = Deployment::create(server).await;
+    let replica_a = deployment.replica("a").await;
+    let replica_b = deployment.replica("b").await;
     let mut alice = replica_a.login("alice").await;
     let mut bob = replica_b.login("bob").await;
     select(&mut alice, LIBRARY_MAILBOX).await;

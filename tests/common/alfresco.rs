@@ -369,3 +369,21 @@ pub fn header(message: &[u8], name: &str) -> Option<String> {
         .find(|line| line.to_ascii_lowercase().starts_with(&prefix))
         .map(|line| line[prefix.len()..].trim().to_owned())
 }
+
+/// The ids of the live files directly in `folder` (a node id), oldest first: the order IMAP
+/// shows them in.
+pub fn files_oldest_first(emulator: &EmulatorHandle, folder: &str) -> Vec<String> {
+    emulator.with_repository(|r| {
+        let mut files: Vec<_> = r
+            .node(folder)
+            .expect("folder")
+            .children
+            .iter()
+            .filter_map(|c| r.live(c))
+            .filter(|n| n.is_file())
+            .map(|n| (n.created_at, n.id.clone()))
+            .collect();
+        files.sort();
+        files.into_iter().map(|(_, id)| id).collect()
+    })
+}

@@ -185,7 +185,7 @@ impl ListingCache {
         self.checks
             .try_get_with(key, check())
             .await
-            .map_err(|error: Arc<MailboxError>| (*error).clone())
+            .map_err(unshared)
     }
 
     /// A listing for a session woken by `announcement`: one listing for all of `key`'s
@@ -200,17 +200,10 @@ impl ListingCache {
         L: FnOnce() -> LF,
         LF: Future<Output = Result<Listing, MailboxError>> + Send + 'static,
     {
-        let making = list();
         self.announced
-            .try_get_with((key, announcement), async move {
-                let listing = making.await?;
-                Ok(Arc::new(SharedListing {
-                    listing,
-                    made: Instant::now(),
-                }))
-            })
+            .try_get_with((key, announcement), shared(list()))
             .await
-            .map_err(|error: Arc<MailboxError>| (*error).clone())
+            .map_err(unshared)
     }
 
     async fn list<L, LF>(
@@ -222,18 +215,28 @@ impl ListingCache {
         L: FnOnce() -> LF,
         LF: Future<Output = Result<Listing, MailboxError>> + Send + 'static,
     {
-        let making = list();
         self.cache
-            .try_get_with(key, async move {
-                let listing = making.await?;
-                Ok(Arc::new(SharedListing {
-                    listing,
-                    made: Instant::now(),
-                }))
-            })
+            .try_get_with(key, shared(list()))
             .await
-            .map_err(|error: Arc<MailboxError>| (*error).clone())
+            .map_err(unshared)
     }
+}
+
+/// The listing `making` produces, marked with when it was made, for sharing.
+async fn shared<LF>(making: LF) -> Result<Arc<SharedListing>, MailboxError>
+where
+    LF: Future<Output = Result<Listing, MailboxError>>,
+{
+    let listing = making.await?;
+    Ok(Arc::new(SharedListing {
+        listing,
+        made: Instant::now(),
+    }))
+}
+
+/// The error of a shared (coalesced) computation, for the one request that receives it.
+fn unshared(error: Arc<MailboxError>) -> MailboxError {
+    (*error).clone()
 }
 
 #[cfg(test)]

@@ -419,7 +419,15 @@ async fn list_templates(
     session: &RepoSession,
     folder: &str,
 ) -> Result<Vec<Node>, crate::alfresco::RestError> {
-    let query = ChildrenQuery {
+    Ok(session
+        .all_children(folder, &templates_query())
+        .await?
+        .items)
+}
+
+/// The query for the templates folder's files, with what revalidation needs.
+fn templates_query() -> ChildrenQuery {
+    ChildrenQuery {
         max_items: Some(100),
         filter: Some(WHERE_FILES.into()),
         fields: vec![
@@ -429,8 +437,7 @@ async fn list_templates(
             "content".into(),
         ],
         ..ChildrenQuery::default()
-    };
-    Ok(session.all_children(folder, &query).await?.items)
+    }
 }
 
 /// The files of the templates folder found by its path, in one call (`relativePath` below
@@ -441,20 +448,10 @@ async fn list_templates(
 async fn list_templates_by_path(
     session: &RepoSession,
 ) -> Result<Option<(Option<String>, Vec<Node>)>, crate::alfresco::RestError> {
-    let query = ChildrenQuery {
-        max_items: Some(100),
-        filter: Some(WHERE_FILES.into()),
-        fields: vec![
-            "id".into(),
-            "name".into(),
-            "modifiedAt".into(),
-            "content".into(),
-            "parentId".into(),
-        ],
-        include: vec![crate::alfresco::Include::Path],
-        relative_path: Some(REPOSITORY_FOLDER.join("/")),
-        ..ChildrenQuery::default()
-    };
+    let mut query = templates_query();
+    query.fields.push("parentId".into());
+    query.include = vec![crate::alfresco::Include::Path];
+    query.relative_path = Some(REPOSITORY_FOLDER.join("/"));
     let files = match session.all_children(ROOT, &query).await {
         Ok(pages) => pages.items,
         Err(error) if error.is_not_found() || error.is_forbidden() => return Ok(None),

@@ -121,6 +121,18 @@ impl TestSchema {
         connect(&self.config()).await.unwrap()
     }
 
+    /// The rows of the schema's version table.
+    async fn versions(&self) -> Vec<i64> {
+        self.client()
+            .await
+            .query("SELECT version FROM schema_version", &[])
+            .await
+            .unwrap()
+            .iter()
+            .map(|row| row.get(0))
+            .collect()
+    }
+
     async fn store(&self, clock: SharedClock) -> PostgresStore {
         self.create().await;
         PostgresStore::connect_with(self.config(), clock)
@@ -207,16 +219,7 @@ async fn migrations_run_once_and_report_the_versions() {
         }
     );
     drop(schema.store(crate::clock::system()).await);
-    let versions: Vec<i64> = schema
-        .client()
-        .await
-        .query("SELECT version FROM schema_version", &[])
-        .await
-        .unwrap()
-        .iter()
-        .map(|row| row.get(0))
-        .collect();
-    assert_eq!(versions, vec![schema::LATEST]);
+    assert_eq!(schema.versions().await, vec![schema::LATEST]);
 }
 
 #[tokio::test]
@@ -256,16 +259,7 @@ async fn replicas_starting_together_migrate_once() {
     for start in starts {
         start.await.unwrap().unwrap();
     }
-    let versions: Vec<i64> = schema
-        .client()
-        .await
-        .query("SELECT version FROM schema_version", &[])
-        .await
-        .unwrap()
-        .iter()
-        .map(|row| row.get(0))
-        .collect();
-    assert_eq!(versions, vec![schema::LATEST]);
+    assert_eq!(schema.versions().await, vec![schema::LATEST]);
 }
 
 #[tokio::test]
